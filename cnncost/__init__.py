@@ -1,0 +1,37 @@
+"""cnncost: exact parameters, multiply-accumulates and activation memory of CNN architectures.
+
+>>> import cnncost
+>>> report = cnncost.analyze("resnet50")
+>>> report.totals.params, report.totals.macs
+"""
+
+from __future__ import annotations
+
+from .errors import CnnCostError, SpecError
+from .ops import Shape
+from .report import Report
+
+__version__ = "0.1.0"
+__all__ = ["CnnCostError", "Report", "SpecError", "analyze", "build_graph"]
+
+
+def build_graph(model: str, *, input_shape: Shape | None = None, batch: int | None = None):
+    """Expand a built-in model name, a spec path or PATH:VARIANT into its layer Graph."""
+    from .build import build
+    from .zoo import resolve
+
+    spec, variant = resolve(model)
+    return build(spec, variant, input_shape=input_shape, batch=batch)
+
+
+def analyze(
+    model: str,
+    *,
+    input_shape: Shape | None = None,
+    batch: int | None = None,
+    dtype: str = "fp32",
+) -> Report:
+    """Count parameters, MACs and activation memory of `model` (see build_graph)."""
+    from .report import analyze_graph
+
+    return analyze_graph(build_graph(model, input_shape=input_shape, batch=batch), dtype)

@@ -1,0 +1,387 @@
+"""Expand a spec into a Graph: blocks, repeats, table rows and conditions become layers.
+
+Expansion and shape inference happen in one walk, so a block can look at the shape of its
+input (``in_channels``) to decide, say, whether its shortcut needs a projection. Within a
+scope, entries are expanded in dependency order; forward references are allowed, and a
+cycle among them is an error naming the cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import CnnCostError, ExprError, ShapeError, SpecError, did_you_mean
+from .graph import Graph, Node
+from .ops import OpDef, Shape, get_op, public_ops, show
+from .ops.tensor import INPUT
+from .spec import INPUT_NAME, Body, Entry, Param, Spec
+from .values import ANY, BOOL, NONNEGATIVE, POSITIVE, Kind
+
+MAX_NESTING = 40  # block calls inside block calls; deeper means recursion without end
+Scope = dict[str, Any]
+
+
+def shape_variables(shape: Shape) -> Scope:
+    """Variables describing a block's input, visible inside the block."""
+    scope: Scope = {"in_shape": tuple(shape)}
+    if shape:
+        scope["in_channels"] = shape[0]
+    if len(shape) == 3:
+        scope["in_height"], scope["in_width"] = shape[1], shape[2]
+    return scope
+
+
+class _Builder:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.nodes: dict[str, Node] = {}
+
+    def error(self, message: str, line: int | None, path: str | None) -> SpecError:
+        return SpecError(message, file=self.spec.file, line=line, path=path)
+
+    def coerce(self, kind: Kind, raw: Any, scope: Scope, what: str, line: int, path: str) -> Any:
+        try:
+            return kind.coerce(raw, scope)
+        except ExprError as exc:
+            raise self.error(f"{what}: {exc}", line, path) from None
+
+    # -- scopes ---------------------------------------------------------------------------
+    def body(self, body: Body, scope: Scope, input_id: str, prefix: str, stack: tuple) -> str:
+        owner: dict[str, str] = {}
+        for e in body.entries:
+            owner[e.name] = e.name
+            if e.table is not None and e.table.named:
+                owner.update({row.name: e.name for row in e.table.rows if row.name})
+        refs: dict[str, tuple[str, ...]] = {}
+        previous = INPUT_NAME
+        for e in body.entries:
+            sources = e.sources if e.sources is not None else (previous,)
+            for s in sources:
+                if s != INPUT_NAME and s not in owner:
+                    choices = [INPUT_NAME, *owner]
+                    raise self.error(
+                        f"'from' names {s!r}, which is not a layer of this scope"
+                        f"{did_you_mean(s, choices)}",
+                        e.sources_line or e.line,
+                        prefix + e.name,
+                    )
+            refs[e.name] = sources
+            previous = e.name
+        local = {INPUT_NAME: input_id}
+        for e in self.order(body, refs, owner, prefix):
+            inputs = [local[s] for s in refs[e.name]]
+            local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
+        return local[body.output or body.entries[-1].name]
+
+    def order(
+        self, body: Body, refs: Mapping[str, tuple[str, ...]], owner: Mapping[str, str], prefix: str
+    ) -> list[Entry]:
+        """Entries in dependency order (listing order where free); a cycle is an error."""
+        by_name = {e.name: e for e in body.entries}
+        done: set[str] = set()
+        ordered: list[Entry] = []
+        for root in body.entries:
+            if root.name in done:
+                continue
+            trail: list[str] = [root.name]
+            pending = [iter(refs[root.name])]
+            while pending:
+                step = next(pending[-1], None)
+                if step is None:
+                    pending.pop()
+                    finished = trail.pop()
+                    done.add(finished)
+                    ordered.append(by_name[finished])
+                    continue
+                if step == INPUT_NAME:
+                    continue
+                target = owner[step]
+                if target in done:
+                    continue
+                if target in trail:
+                    cycle = [*trail[trail.index(target) :], target]
+                    raise self.error(
+                        "layers form a cycle: " + " → ".join(cycle),
+                        by_name[target].sources_line or by_name[target].line,
+                        prefix + target,
+                    )
+                trail.append(target)
+                pending.append(iter(refs[target]))
+        return ordered
+
+    # -- entries --------------------------------------------------------------------------
+    def entry(
+        self, e: Entry, scope: Scope, inputs: list[str], prefix: str, stack: tuple, local: Scope
+    ) -> str:
+        if e.table is None:
+            return self.call(e, scope, inputs, prefix + e.name, stack, {})
+        out = inputs[0]
+        for index, row in enumerate(e.table.rows):
+            name = prefix + (row.name if row.name else f"{e.name}.{index}")
+            columns = {
+                column: self.coerce(ANY, raw, scope, f"column {column!r}", row.line, name)
+                for column, raw in zip(e.table.columns, row.values, strict=True)
+            }
+            out = self.call(e, {**scope, **columns}, inputs, name, stack, columns)
+            if row.name:
+                local[row.name] = out
+            inputs = [out]
+        return out
+
+    def call(
+        self, e: Entry, scope: Scope, inputs: list[str], name: str, stack: tuple, row: Scope
+    ) -> str:
+        """One call of an entry (one table row), with its condition and repetitions."""
+        if e.cond is not None and not self.coerce(BOOL, e.cond, scope, "'if'", e.cond_line, name):
+            return self.skip(e, inputs, name)
+        if e.repeat is None:
+            return self.one(e, scope, inputs, name, stack, row, first=False)
+        count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
+        if count == 0:
+            return self.skip(e, inputs, name)
+        for index in range(count):
+            inputs = [self.one(e, scope, inputs, f"{name}.{index}", stack, row, first=index == 0)]
+        return inputs[0]
+
+    def skip(self, e: Entry, inputs: list[str], name: str) -> str:
+        """A layer switched off by 'if' or 'repeat: 0' stands for its input."""
+        if len(inputs) != 1:
+            raise self.error(
+                "a layer switched off by 'if' or 'repeat: 0' must have exactly one input, "
+                f"since references to it then mean its input (it has {len(inputs)})",
+                e.cond_line or e.repeat_line or e.line,
+                name,
+            )
+        return inputs[0]
+
+    def one(
+        self,
+        e: Entry,
+        scope: Scope,
+        inputs: list[str],
+        name: str,
+        stack: tuple,
+        row: Scope,
+        first: bool,
+    ) -> str:
+        """A single layer or block instance."""
+        args, lines = dict(e.args), dict(e.arg_lines)
+        if first and e.first:
+            args.update(e.first)
+            lines.update(e.first_lines)
+        if e.op is not None:
+            op = get_op(self.pick_name(e.op, scope, public_ops(), "op", e.line, name))
+            takes = {a.name for a in op.attrs}
+            args = {**{k: v for k, v in row.items() if k in takes}, **args}
+            return self.op_node(e, op, args, lines, scope, inputs, name)
+        if len(inputs) != 1:
+            raise self.error(
+                f"a block takes one input, but 'from' gives {len(inputs)}",
+                e.sources_line or e.line,
+                name,
+            )
+        in_shape = self.nodes[inputs[0]].shape
+        if e.body is not None:
+            inner = dict(scope)
+            for key, raw in args.items():
+                inner[key] = self.coerce(ANY, raw, scope, key, lines.get(key, e.line), name)
+            inner.update(shape_variables(in_shape))
+            return self.body(e.body, inner, inputs[0], name + ".", stack)
+        block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
+        block = self.spec.blocks[block_name]
+        args = {**{k: v for k, v in row.items() if k in block.params}, **args}
+        chain = [*stack, block_name]
+        if len(stack) >= MAX_NESTING:
+            shown = " → ".join(chain[-6:])
+            raise self.error(
+                f"block {block_name!r} recurses without end: calls nest deeper than "
+                f"{MAX_NESTING} levels (… → {shown}); stop the recursion with 'if'",
+                e.line,
+                name,
+            )
+        inner = self.bind(
+            block.params,
+            args,
+            lines,
+            scope,
+            shape_variables(in_shape),
+            f"block {block_name!r}",
+            e.line,
+            name,
+        )
+        inner.update(shape_variables(in_shape))
+        return self.body(block.body, inner, inputs[0], name + ".", tuple(chain))
+
+    def pick_name(
+        self, raw: str, scope: Scope, table: Mapping[str, Any], what: str, line: int, path: str
+    ) -> str:
+        """An op or block name, given directly or through a parameter holding the name."""
+        if raw in table:
+            return raw
+        value = scope.get(raw)
+        if isinstance(value, str) and value in table:
+            return value
+        raise self.error(f"unknown {what} {raw!r}{did_you_mean(raw, table)}", line, path)
+
+    def bind(
+        self,
+        params: Mapping[str, Param],
+        args: Mapping[str, Any],
+        lines: Mapping[str, int],
+        caller: Scope,
+        context: Scope,
+        owner: str,
+        line: int,
+        path: str,
+    ) -> Scope:
+        """Values for every parameter: given arguments first, then defaults in order."""
+        values: Scope = {}
+        for key, raw in args.items():
+            param = params.get(key)
+            if param is None:
+                hint = did_you_mean(key, params) or (
+                    f"; it takes {', '.join(params)}" if params else "; it takes no parameters"
+                )
+                raise self.error(
+                    f"{owner} has no parameter {key!r}{hint}", lines.get(key, line), path
+                )
+            values[key] = self.coerce(param.kind, raw, caller, key, lines.get(key, line), path)
+        for param in params.values():
+            if param.name in values:
+                continue
+            if param.required:
+                raise self.error(f"{owner} needs parameter {param.name!r}", line, path)
+            scope = {**context, **values}
+            values[param.name] = self.coerce(
+                param.kind, param.default, scope, f"default of {param.name!r}", param.line, path
+            )
+        return values
+
+    def op_node(
+        self,
+        e: Entry,
+        op: OpDef,
+        args: Mapping[str, Any],
+        lines: Mapping[str, int],
+        scope: Scope,
+        inputs: list[str],
+        name: str,
+    ) -> str:
+        low, high = op.inputs
+        if len(inputs) < low or (high is not None and len(inputs) > high):
+            wanted = f"at least {low}" if high is None else str(low)
+            raise self.error(
+                f"{op.name} takes {wanted} input(s), got {len(inputs)}",
+                e.sources_line or e.line,
+                name,
+            )
+        attrs: dict[str, Any] = {}
+        for key, raw in args.items():
+            attr = op.attr(key)
+            if attr is None:
+                names = [a.name for a in op.attrs]
+                hint = did_you_mean(key, names) or (
+                    f"; it takes {', '.join(names)}" if names else "; it takes none"
+                )
+                raise self.error(
+                    f"{op.name} has no attribute {key!r}{hint}", lines.get(key, e.line), name
+                )
+            attrs[key] = self.coerce(attr.kind, raw, scope, key, lines.get(key, e.line), name)
+        for attr in op.attrs:
+            if attr.name not in attrs:
+                if attr.required:
+                    raise self.error(
+                        f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
+                    )
+                attrs[attr.name] = op.defaults[attr.name]
+        shapes = [self.nodes[i].shape for i in inputs]
+        try:
+            shape = op.shape(attrs, shapes)
+        except ShapeError as exc:
+            detail = ""
+            if len(inputs) > 1:
+                detail = (
+                    " (inputs: "
+                    + ", ".join(f"{i} {show(s)}" for i, s in zip(inputs, shapes, strict=True))
+                    + ")"
+                )
+            elif shapes:
+                detail = f" (input {show(shapes[0])})"
+            raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
+        return self.add(Node(name, op, attrs, tuple(inputs), tuple(shapes), shape, e.line))
+
+    def add(self, node: Node) -> str:
+        if node.name in self.nodes:
+            raise self.error(f"two layers are both named {node.name!r}", node.line, node.name)
+        self.nodes[node.name] = node
+        return node.name
+
+
+def model_scope(spec: Spec, variant: str | None) -> Scope:
+    """The model's parameter values: the variant's arguments over the spec's defaults."""
+    builder = _Builder(spec)
+    args, lines, line = {}, {}, spec.input_line
+    if variant is not None:
+        v = spec.variants[variant]
+        args, lines, line = v.args, v.arg_lines, v.line
+    return builder.bind(spec.params, args, lines, {}, {}, "the spec", line, variant or "")
+
+
+def input_shape_of(spec: Spec, variant: str | None, scope: Scope) -> Shape:
+    raw, line = spec.input, spec.input_line
+    if variant is not None and spec.variants[variant].input is not None:
+        raw, line = spec.variants[variant].input, spec.variants[variant].line
+    if not isinstance(raw, list) or not raw:
+        raise SpecError(
+            "'input' must be a list of sizes, e.g. [3, 224, 224]", file=spec.file, line=line
+        )
+    try:
+        return tuple(POSITIVE.coerce(v, scope) for v in raw)
+    except ExprError as exc:
+        raise SpecError(f"input: {exc}", file=spec.file, line=line) from None
+
+
+def batch_of(spec: Spec, variant: str | None, scope: Scope) -> int:
+    raw = spec.batch
+    if variant is not None and spec.variants[variant].batch is not None:
+        raw = spec.variants[variant].batch
+    try:
+        return POSITIVE.coerce(raw, scope)
+    except ExprError as exc:
+        raise SpecError(f"batch: {exc}", file=spec.file) from None
+
+
+def build(
+    spec: Spec,
+    variant: str | None = None,
+    *,
+    input_shape: Shape | None = None,
+    batch: int | None = None,
+) -> Graph:
+    """Expand `spec` (one of its variants, if it has them) into a Graph."""
+    if spec.variants and variant is None:
+        raise CnnCostError(
+            f"{spec.file} defines several models ({', '.join(spec.variants)}); "
+            f"name one as {spec.file}:{next(iter(spec.variants))}"
+        )
+    if variant is not None and variant not in spec.variants:
+        raise CnnCostError(
+            f"{spec.file} has no model {variant!r}{did_you_mean(variant, spec.variants)}"
+        )
+    scope = model_scope(spec, variant)
+    shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
+    builder = _Builder(spec)
+    builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+    output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
+    v = spec.variants.get(variant) if variant else None
+    return Graph(
+        model=variant or spec.name,
+        title=(v.title if v and v.title else spec.title),
+        source=(v.source if v and v.source else spec.source),
+        file=spec.file,
+        nodes=tuple(builder.nodes.values()),
+        output=output,
+        input_shape=shape,
+        batch=batch if batch is not None else batch_of(spec, variant, scope),
+    )

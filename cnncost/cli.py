@@ -1,0 +1,327 @@
+"""The `cnncost` command line. Kept light: click at start-up, rich only when drawing a table."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from .errors import CnnCostError
+from .report import DTYPE_BYTES, Report
+
+FORMATS = ("summary", "table", "json", "csv", "markdown")
+
+
+def _parse_shape(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value is None:
+        return None
+    parts = value.lower().replace("×", "x").replace(",", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if not dims or any(d <= 0 for d in dims):
+        raise click.BadParameter(f"{value!r} is not a shape like 3x224x224 (C×H×W)")
+    return dims
+
+
+def _model_options(func: Callable) -> Callable:
+    """--input, --batch and --dtype, shared by every command that analyses a model."""
+    func = click.option(
+        "--dtype",
+        type=click.Choice(list(DTYPE_BYTES)),
+        default="fp32",
+        show_default=True,
+        help="Element type for the byte counts.",
+    )(func)
+    func = click.option(
+        "--batch",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Batch size [default: the spec's, usually 1].",
+    )(func)
+    func = click.option(
+        "--input",
+        "input_shape",
+        callback=_parse_shape,
+        metavar="CxHxW",
+        help="Input shape without the batch, e.g. 3x320x320 [default: the spec's].",
+    )(func)
+    return func
+
+
+def _output_option(func: Callable) -> Callable:
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Write to this file instead of standard output (whole or not at all).",
+    )(func)
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print, or write the file atomically so an error never leaves half a file behind."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _analyze(ref: str, input_shape, batch, dtype) -> Report:
+    from . import analyze
+
+    return analyze(ref, input_shape=input_shape, batch=batch, dtype=dtype)
+
+
+class _DefaultToShow(click.Group):
+    """`cnncost MODEL ...` means `cnncost show MODEL ...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(
+    cls=_DefaultToShow,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  cnncost vgg16                      summary: params, MACs, FLOPs, memory
+  cnncost vgg16 --table              the per-layer table, as in the lecture
+  cnncost resnet50 --format json     machine-readable, for scripts and CI
+  cnncost my_net.yaml --input 3x320x320 --batch 32
+  cnncost compare inception_naive inception_bottleneck
+  cnncost list                       the built-in models
+  cnncost ops conv2d                 what an op takes and how it is counted
+
+MACs are multiply-accumulates (1 MAC = a*b+c); FLOPs = 2 × MACs.
+Docs: docs/spec-format.md (writing specs), docs/counting.md (what is counted).""",
+)
+@click.version_option(package_name="cnncost", message="cnncost %(version)s")
+def cli() -> None:
+    """Exact parameters, MACs and activation memory of CNN architectures.
+
+    Give a built-in model name (see `cnncost list`) or a YAML spec file;
+    `cnncost MODEL` is short for `cnncost show MODEL`.
+    """
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  cnncost show vgg16 --table
+  cnncost show resnet50 --format csv -o resnet50.csv
+  cnncost show specs/resnet.yaml:resnet18 --input 3x160x160
+  cnncost show my_net.yaml --dtype bf16 --batch 64""",
+)
+@click.argument("model")
+@click.option("--table", "as_table", is_flag=True, help="Per-layer table (same as --format table).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format [default: summary].",
+)
+@_model_options
+@_output_option
+def show(model: str, as_table: bool, fmt: str | None, input_shape, batch, dtype, output) -> None:
+    """Count one model: a built-in name, a spec.yaml, or spec.yaml:VARIANT."""
+    if as_table and fmt not in (None, "table"):
+        raise click.UsageError("--table and --format " + str(fmt) + " disagree; give one")
+    fmt = "table" if as_table else (fmt or "summary")
+    report = _analyze(model, input_shape, batch, dtype)
+    from .render import plain
+
+    if fmt == "table":
+        from .render.tables import layer_table
+
+        text = layer_table(report)
+    else:
+        text = {
+            "summary": plain.summary,
+            "json": plain.to_json,
+            "csv": plain.to_csv,
+            "markdown": plain.to_markdown,
+        }[fmt](report)
+    _emit(text, output)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  cnncost compare inception_naive inception_bottleneck
+  cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
+  cnncost compare vgg16 resnet50 googlenet --format json""",
+)
+@click.argument("models", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv", "markdown")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@_model_options
+@_output_option
+def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
+    """Put models side by side, with ratios against the first one."""
+    if len(models) < 2:
+        raise click.UsageError("compare needs at least two models")
+    reports = [_analyze(m, input_shape, batch, dtype) for m in models]
+    from .render import plain
+
+    if fmt == "table":
+        from .render.tables import compare_table
+
+        text = compare_table(reports)
+    else:
+        text = {
+            "json": plain.compare_json,
+            "csv": plain.compare_csv,
+            "markdown": plain.compare_markdown,
+        }[fmt](reports)
+    _emit(text, output)
+
+
+@cli.command(name="list", epilog="\b\nExamples:\n  cnncost list\n  cnncost list --format json")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "csv", "markdown")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@_output_option
+def list_models(fmt: str, output) -> None:
+    """List the built-in models with their parameters and MACs at their own input size."""
+    from .zoo import builtin_models
+
+    reports = [_analyze(name, None, None, "fp32") for name in builtin_models()]
+    from .render import plain
+    from .render.numbers import grouped, scaled, shape
+
+    if fmt == "json":
+        import json
+
+        rows = [
+            {
+                "model": r.model,
+                "title": r.title,
+                "file": r.file,
+                "input_shape": list(r.input_shape),
+                "params": r.totals.params,
+                "macs": r.totals.macs,
+            }
+            for r in reports
+        ]
+        text = json.dumps({"schema": "cnncost.list/1", "models": rows}, indent=2) + "\n"
+    elif fmt == "csv":
+        text = "model,input_shape,params,macs,title\n" + "".join(
+            f'{r.model},{shape(r.input_shape)},{r.totals.params},{r.totals.macs},"{r.title}"\n'
+            for r in reports
+        )
+    else:
+        header = ["Model", "Title", "Input", "Params", "MACs"]
+        rows = [
+            [
+                r.model,
+                r.title,
+                shape(r.input_shape),
+                f"{grouped(r.totals.params)} ({scaled(r.totals.params)})",
+                f"{grouped(r.totals.macs)} ({scaled(r.totals.macs)})",
+            ]
+            for r in reports
+        ]
+        if fmt == "markdown":
+            text = plain._md_table(header, rows, right={3, 4})
+        else:
+            from .render.tables import grid
+
+            text = grid(
+                "Built-in models (batch 1)",
+                header,
+                rows,
+                right={3, 4},
+                note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
+            )
+    _emit(text, output)
+
+
+@cli.command(epilog="\b\nExamples:\n  cnncost ops\n  cnncost ops conv2d")
+@click.argument("name", required=False)
+def ops(name: str | None) -> None:
+    """List the ops a spec can use, or describe one: attributes, defaults and costs."""
+    from .ops import get_op, public_ops
+    from .render.tables import grid
+    from .values import describe
+
+    if name is None:
+        rows = [
+            [o.name, o.category, o.doc]
+            for o in sorted(public_ops().values(), key=lambda o: (o.category, o.name))
+        ]
+        click.echo(
+            grid(
+                "Ops (cnncost ops NAME for details)",
+                ["Op", "Kind", "What it is"],
+                rows,
+                right=set(),
+            ),
+            nl=False,
+        )
+        return
+    op = get_op(name)
+    rows = [
+        [a.name, a.kind.name, "required" if a.required else describe(a.default), a.doc]
+        for a in op.attrs
+    ]
+    inputs = op.inputs[0] if op.inputs[0] == op.inputs[1] else f"{op.inputs[0]} or more"
+    text = grid(
+        f"{op.name}: {op.doc}",
+        ["Attribute", "Type", "Default", "Meaning"],
+        rows,
+        right=set(),
+        note=f"inputs: {inputs}\ncounted as: {op.cost_doc}",
+    )
+    click.echo(text, nl=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: user errors print one line and exit 2, never a traceback."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="cnncost",
+            standalone_mode=False,
+        )
+    except CnnCostError as exc:
+        click.echo(f"cnncost: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

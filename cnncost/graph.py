@@ -1,0 +1,42 @@
+"""The layer graph a spec expands into: concrete nodes in topological order, with shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .ops import OpDef, Shape
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer: its full path name, op, resolved attributes, inputs and output shape."""
+
+    name: str
+    op: OpDef
+    attrs: Mapping[str, Any]
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    shape: Shape
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A whole model. Nodes are in an order where every input precedes its consumers."""
+
+    model: str
+    title: str
+    source: str
+    file: str
+    nodes: tuple[Node, ...]
+    output: str
+    input_shape: Shape
+    batch: int
+
+    def node(self, name: str) -> Node:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)

@@ -1,0 +1,42 @@
+"""Fully-connected layer."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import BOOL, POSITIVE
+from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register
+
+
+def _linear_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x:
+        raise ShapeError("linear needs an input with a feature dimension")
+    return (*x[:-1], a["out"])
+
+
+def _linear_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    features = ins[0][-1]
+    n_out = numel(out)
+    return Cost(
+        weights=features * a["out"],
+        biases=a["out"] if a["bias"] else 0,
+        macs=n_out * features,
+        elementwise=n_out if a["bias"] else 0,
+        activations=n_out,
+    )
+
+
+register(
+    OpDef(
+        name="linear",
+        doc="Fully-connected layer on the last dimension (PyTorch's Linear); flatten first.",
+        category="linear",
+        attrs=(
+            Attr("out", POSITIVE, doc="output features"),
+            Attr("bias", BOOL, True, "learn one bias per output feature"),
+        ),
+        shape=_linear_shape,
+        cost=_linear_cost,
+        cost_doc=("weights in·out; MACs = in·out per row; bias adds count as element-wise ops"),
+    )
+)

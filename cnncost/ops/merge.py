@@ -1,0 +1,111 @@
+"""Ops that combine several inputs: residual add, gating multiply, channel concat."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import BOOL, INT
+from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show, stores_output
+
+
+def torch_axis(dim: int, rank: int) -> int:
+    """Map a PyTorch dim (0 = batch) onto an axis of the per-sample shape."""
+    full = dim if dim >= 0 else dim + rank + 1
+    if not 1 <= full <= rank:
+        raise ShapeError(
+            f"dim {dim} is out of range for a {rank}-d sample (PyTorch dims, 0 is the batch)"
+        )
+    return full - 1
+
+
+def _add_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    first = ins[0]
+    for i, other in enumerate(ins[1:], start=2):
+        if other != first:
+            raise ShapeError(
+                f"add needs equal shapes, but input 1 is {show(first)} and input {i} is "
+                f"{show(other)}"
+            )
+    return first
+
+
+def _broadcast_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    rank = max(len(s) for s in ins)
+    padded = [(1,) * (rank - len(s)) + s for s in ins]
+    out = []
+    for axis, dims in enumerate(zip(*padded, strict=True)):
+        sizes = {d for d in dims if d != 1}
+        if len(sizes) > 1:
+            raise ShapeError(
+                "multiply cannot broadcast "
+                + " with ".join(show(s) for s in ins)
+                + f": sizes {sorted(sizes)} clash on axis {axis}"
+            )
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _combine_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    return Cost(elementwise=(len(ins) - 1) * numel(out), activations=stores_output(a, out))
+
+
+_INPLACE = Attr(
+    "inplace", BOOL, False, "write into the first input (torchvision's `out += identity`)"
+)
+
+register(
+    OpDef(
+        name="add",
+        doc="Element-wise sum of inputs of equal shape (residual connections).",
+        category="merge",
+        attrs=(_INPLACE,),
+        inputs=(2, None),
+        shape=_add_shape,
+        cost=_combine_cost,
+        cost_doc="no weights; (inputs − 1) element-wise ops per output element",
+    )
+)
+register(
+    OpDef(
+        name="multiply",
+        doc="Element-wise product with broadcasting (squeeze-excite gating: C×H×W · C×1×1).",
+        category="merge",
+        attrs=(_INPLACE,),
+        inputs=(2, None),
+        shape=_broadcast_shape,
+        cost=_combine_cost,
+        cost_doc="no weights; (inputs − 1) element-wise ops per output element",
+    )
+)
+
+
+def _concat_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    rank = len(ins[0])
+    for i, s in enumerate(ins[1:], start=2):
+        if len(s) != rank:
+            raise ShapeError(
+                f"concat inputs differ in rank: input 1 is {show(ins[0])}, input {i} is {show(s)}"
+            )
+    axis = torch_axis(a["dim"], rank)
+    for i, s in enumerate(ins[1:], start=2):
+        for ax in range(rank):
+            if ax != axis and s[ax] != ins[0][ax]:
+                raise ShapeError(
+                    f"concat along dim {a['dim']} needs the other sizes equal, but input 1 is "
+                    f"{show(ins[0])} and input {i} is {show(s)}"
+                )
+    total = sum(s[axis] for s in ins)
+    return (*ins[0][:axis], total, *ins[0][axis + 1 :])
+
+
+register(
+    OpDef(
+        name="concat",
+        doc="Join inputs along a dimension, channels by default (Inception, DenseNet).",
+        category="merge",
+        attrs=(Attr("dim", INT, 1, "PyTorch dim to join along (1 = channels)"),),
+        inputs=(2, None),
+        shape=_concat_shape,
+        cost=lambda a, ins, out: Cost(activations=numel(out)),
+        cost_doc="no weights, no arithmetic; stores its output (a copy)",
+    )
+)

@@ -1,0 +1,77 @@
+"""Normalisation: batch norm and local response normalisation."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import BOOL, FLOAT, POSITIVE
+from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+
+
+def _channels_first(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x:
+        raise ShapeError("batchnorm needs an input with a channel dimension")
+    return x
+
+
+def _batchnorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    c = out[0]
+    affine = c if a["affine"] else 0
+    return Cost(
+        weights=affine,
+        biases=affine,
+        buffers=2 * c + 1 if a["track_running_stats"] else 0,
+        elementwise=2 * numel(out),
+        activations=numel(out),
+    )
+
+
+register(
+    OpDef(
+        name="batchnorm",
+        doc="Batch normalisation over the channel dimension (BatchNorm1d/2d).",
+        category="normalisation",
+        attrs=(
+            Attr("eps", FLOAT, 1e-5, "added to the variance for stability"),
+            Attr("momentum", FLOAT, 0.1, "running-statistics update rate"),
+            Attr("affine", BOOL, True, "learn a scale (weight) and shift (bias) per channel"),
+            Attr("track_running_stats", BOOL, True, "keep running mean and variance buffers"),
+        ),
+        shape=_channels_first,
+        cost=_batchnorm_cost,
+        cost_doc=(
+            "trainable C scales + C shifts; buffers C running means + C running variances + "
+            "1 batch counter (as PyTorch's state_dict); element-wise ops 2 per element "
+            "(inference: one multiply and one add with folded statistics)"
+        ),
+    )
+)
+
+
+def _lrn_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    need_rank(x, 3, "lrn")
+    return x
+
+
+register(
+    OpDef(
+        name="lrn",
+        doc="Local response normalisation across neighbouring channels (AlexNet, GoogLeNet).",
+        category="normalisation",
+        attrs=(
+            Attr("size", POSITIVE, doc="number of neighbouring channels in the sum"),
+            Attr("alpha", FLOAT, 1e-4, "scale of the sum of squares"),
+            Attr("beta", FLOAT, 0.75, "exponent"),
+            Attr("k", FLOAT, 1.0, "additive constant"),
+        ),
+        shape=_lrn_shape,
+        cost=lambda a, ins, out: Cost(
+            elementwise=(a["size"] + 3) * numel(out), activations=numel(out)
+        ),
+        cost_doc=(
+            "no weights; element-wise ops (size + 3) per element: size multiply-adds for "
+            "the sum of squares, then scale, power and divide"
+        ),
+    )
+)

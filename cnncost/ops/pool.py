@@ -1,0 +1,124 @@
+"""Pooling: windowed max/average, global and adaptive average pooling."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import BOOL, PAIR, PAIR0
+from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .window import window_out
+
+_COST_DOC = "no weights; element-wise ops = window size per output element"
+
+
+def _window_shape(a: Attrs, ins: list[Shape], what: str) -> Shape:
+    (x,) = ins
+    need_rank(x, 3, what)
+    c, h, w = x
+    (kh, kw) = a["kernel"]
+    (sh, sw) = a["stride"] or a["kernel"]
+    (ph, pw) = a["padding"]
+    (dh, dw) = a.get("dilation", (1, 1))
+    if 2 * ph > kh or 2 * pw > kw:
+        raise ShapeError(
+            f"padding {ph}×{pw} is more than half the kernel {kh}×{kw} (PyTorch refuses this)"
+        )
+    ceil = a["ceil_mode"]
+    return (
+        c,
+        window_out(h, kh, sh, ph, dh, ceil, "height"),
+        window_out(w, kw, sw, pw, dw, ceil, "width"),
+    )
+
+
+def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    kh, kw = a["kernel"]
+    return Cost(elementwise=numel(out) * kh * kw, activations=numel(out))
+
+
+_WINDOW_ATTRS = (
+    Attr("kernel", PAIR, doc="window size: k or [kh, kw]"),
+    Attr("stride", PAIR, None, "step between windows; defaults to the kernel size"),
+    Attr("padding", PAIR0, 0, "implicit padding on each side"),
+    Attr("ceil_mode", BOOL, False, "round the output size up (torchvision's GoogLeNet does)"),
+)
+
+register(
+    OpDef(
+        name="maxpool",
+        doc="Max pooling over windows (PyTorch's MaxPool2d).",
+        category="pooling",
+        attrs=(*_WINDOW_ATTRS, Attr("dilation", PAIR, 1, "spacing between window taps")),
+        shape=lambda a, ins: _window_shape(a, ins, "maxpool"),
+        cost=_window_cost,
+        cost_doc=_COST_DOC,
+    )
+)
+register(
+    OpDef(
+        name="avgpool",
+        doc="Average pooling over windows (PyTorch's AvgPool2d).",
+        category="pooling",
+        attrs=(
+            *_WINDOW_ATTRS,
+            Attr("count_include_pad", BOOL, True, "count padded zeros in the average"),
+        ),
+        shape=lambda a, ins: _window_shape(a, ins, "avgpool"),
+        cost=_window_cost,
+        cost_doc=_COST_DOC,
+    )
+)
+
+
+def _global_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    need_rank(x, 3, "global pooling")
+    return (x[0], 1, 1)
+
+
+def _global_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    return Cost(elementwise=numel(ins[0]), activations=numel(out))
+
+
+for _name, _what in (("global_avgpool", "average"), ("global_maxpool", "maximum")):
+    register(
+        OpDef(
+            name=_name,
+            doc=f"The {_what} over all positions of each channel: C×H×W → C×1×1.",
+            category="pooling",
+            shape=_global_shape,
+            cost=_global_cost,
+            cost_doc="no weights; element-wise ops = H·W per channel",
+        )
+    )
+
+
+def _adaptive_bins(size: int, bins: int) -> int:
+    """Total window length over all bins of PyTorch's adaptive pooling along one axis."""
+    return sum(-(-(i + 1) * size // bins) - (i * size // bins) for i in range(bins))
+
+
+def _adaptive_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    need_rank(x, 3, "adaptive_avgpool")
+    oh, ow = a["output"]
+    return (x[0], oh, ow)
+
+
+def _adaptive_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    c, h, w = ins[0]
+    oh, ow = a["output"]
+    window_total = _adaptive_bins(h, oh) * _adaptive_bins(w, ow)
+    return Cost(elementwise=c * window_total, activations=numel(out))
+
+
+register(
+    OpDef(
+        name="adaptive_avgpool",
+        doc="Average pooling to a fixed output size (PyTorch's AdaptiveAvgPool2d).",
+        category="pooling",
+        attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"),),
+        shape=_adaptive_shape,
+        cost=_adaptive_cost,
+        cost_doc="no weights; element-wise ops = the summed sizes of PyTorch's adaptive windows",
+    )
+)

@@ -1,0 +1,134 @@
+"""The op registry: each op is declared once, with its attributes, shape rule and costs.
+
+Nothing outside cnncost/ops knows what any particular op does; the builder and the
+analysis only call ``shape`` and ``cost`` on the declaration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import CnnCostError, ShapeError, did_you_mean
+from ..values import Kind
+
+Shape = tuple[int, ...]
+Attrs = Mapping[str, Any]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One typed attribute of an op, with its default (or REQUIRED) and a one-line doc."""
+
+    name: str
+    kind: Kind
+    default: Any = REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one layer costs for a single sample; the analysis multiplies by the batch.
+
+    macs: multiply-accumulates of convolutions and matrix products (1 MAC = a*b+c).
+    elementwise: every other scalar operation (normalisation, activation, pooling,
+    residual adds, bias adds), kept apart so both counting conventions can be read off.
+    activations: elements of new memory holding the output (0 for views and in-place ops).
+    """
+
+    weights: int = 0
+    biases: int = 0
+    buffers: int = 0
+    macs: int = 0
+    elementwise: int = 0
+    activations: int = 0
+
+
+ShapeRule = Callable[[Attrs, list[Shape]], Shape]
+CostRule = Callable[[Attrs, list[Shape], Shape], Cost]
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """An op: its name, doc, attributes, number of inputs, shape rule and cost rule."""
+
+    name: str
+    doc: str
+    shape: ShapeRule
+    cost: CostRule
+    attrs: tuple[Attr, ...] = ()
+    inputs: tuple[int, int | None] = (1, 1)
+    category: str = "other"
+    cost_doc: str = ""
+    internal: bool = False
+    _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
+    defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({a.name: a for a in self.attrs})
+        self.defaults.update(
+            {
+                a.name: a.default if a.default is None else a.kind.coerce(a.default, {})
+                for a in self.attrs
+                if not a.required
+            }
+        )
+
+    def attr(self, name: str) -> Attr | None:
+        return self._by_name.get(name)
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def register(op: OpDef) -> OpDef:
+    if op.name in OPS:
+        raise RuntimeError(f"op {op.name!r} registered twice")
+    OPS[op.name] = op
+    return op
+
+
+def public_ops() -> dict[str, OpDef]:
+    """The ops a spec may use (the network input is not one of them)."""
+    return {n: o for n, o in OPS.items() if not o.internal}
+
+
+def get_op(name: str) -> OpDef:
+    op = OPS.get(name)
+    if op is None or op.internal:
+        raise CnnCostError(f"unknown op {name!r}{did_you_mean(name, public_ops())}")
+    return op
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def show(shape: Shape) -> str:
+    """A per-sample shape as C×H×W."""
+    return "×".join(str(d) for d in shape) if shape else "scalar"
+
+
+def need_rank(shape: Shape, rank: int, what: str) -> None:
+    if len(shape) != rank:
+        layout = {3: "C×H×W", 1: "features"}.get(rank, f"rank {rank}")
+        raise ShapeError(f"{what} needs a {layout} input, got {show(shape)}")
+
+
+def stores_output(attrs: Attrs, out: Shape) -> int:
+    """Elements of new memory: none when the op writes over its input."""
+    return 0 if attrs.get("inplace") else numel(out)

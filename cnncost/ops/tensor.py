@@ -1,0 +1,122 @@
+"""Ops that move or reinterpret data without arithmetic: flatten, dropout, splits, shuffles."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import FLOAT, INT, NONNEGATIVE, POSITIVE
+from .merge import torch_axis
+from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+
+_FREE = Cost()
+
+
+def _flatten_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x:
+        return x
+    start = torch_axis(a["start_dim"], len(x))
+    end = torch_axis(a["end_dim"], len(x))
+    if end < start:
+        raise ShapeError(f"end_dim {a['end_dim']} comes before start_dim {a['start_dim']}")
+    middle = 1
+    for d in x[start : end + 1]:
+        middle *= d
+    return (*x[:start], middle, *x[end + 1 :])
+
+
+register(
+    OpDef(
+        name="flatten",
+        doc="Merge dimensions into one (PyTorch's Flatten); a view, so nothing is stored.",
+        category="tensor",
+        attrs=(
+            Attr("start_dim", INT, 1, "first PyTorch dim to merge (1 = channels)"),
+            Attr("end_dim", INT, -1, "last PyTorch dim to merge"),
+        ),
+        shape=_flatten_shape,
+        cost=lambda a, ins, out: _FREE,
+        cost_doc="free: a view",
+    )
+)
+register(
+    OpDef(
+        name="dropout",
+        doc="Dropout; the identity at inference, so it costs and stores nothing there.",
+        category="tensor",
+        attrs=(Attr("p", FLOAT, 0.5, "probability of zeroing an element in training"),),
+        shape=lambda a, ins: ins[0],
+        cost=lambda a, ins, out: _FREE,
+        cost_doc="free at inference",
+    )
+)
+register(
+    OpDef(
+        name="identity",
+        doc="Passes its input through unchanged.",
+        category="tensor",
+        shape=lambda a, ins: ins[0],
+        cost=lambda a, ins, out: _FREE,
+        cost_doc="free",
+    )
+)
+
+
+def _split_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x:
+        raise ShapeError("channel_split needs an input with channels")
+    parts, index = a["parts"], a["index"]
+    if x[0] % parts:
+        raise ShapeError(f"{x[0]} channels cannot be split into {parts} equal parts")
+    if index >= parts:
+        raise ShapeError(f"index {index} is out of range for {parts} parts (counted from 0)")
+    return (x[0] // parts, *x[1:])
+
+
+register(
+    OpDef(
+        name="channel_split",
+        doc="One of `parts` equal channel slices (ShuffleNetV2); a view, so nothing is stored.",
+        category="tensor",
+        attrs=(
+            Attr("parts", POSITIVE, 2, "number of equal slices"),
+            Attr("index", NONNEGATIVE, 0, "which slice this layer is, from 0"),
+        ),
+        shape=_split_shape,
+        cost=lambda a, ins, out: _FREE,
+        cost_doc="free: a view",
+    )
+)
+
+
+def _shuffle_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x or x[0] % a["groups"]:
+        raise ShapeError(f"channels of {show(x)} are not divisible by groups={a['groups']}")
+    return x
+
+
+register(
+    OpDef(
+        name="channel_shuffle",
+        doc="Interleave channels across groups: reshape, transpose, flatten (ShuffleNet).",
+        category="tensor",
+        attrs=(Attr("groups", POSITIVE, doc="number of channel groups"),),
+        shape=_shuffle_shape,
+        cost=lambda a, ins, out: Cost(activations=numel(out)),
+        cost_doc="no arithmetic; stores its output (the transpose is copied)",
+    )
+)
+
+INPUT = register(
+    OpDef(
+        name="input",
+        doc="The network input.",
+        category="tensor",
+        inputs=(0, 0),
+        shape=lambda a, ins: a["shape"],
+        cost=lambda a, ins, out: Cost(activations=numel(out)),
+        cost_doc="stores the input image",
+        internal=True,
+    )
+)

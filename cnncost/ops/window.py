@@ -1,0 +1,42 @@
+"""Sliding-window arithmetic shared by convolution and pooling (PyTorch's rules)."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+
+
+def window_out(
+    size: int,
+    kernel: int,
+    stride: int,
+    pad: int,
+    dilation: int,
+    ceil_mode: bool,
+    axis: str,
+) -> int:
+    """Output length of a window sliding over `size` positions.
+
+    floor((size + 2·pad − dilation·(kernel−1) − 1) / stride) + 1, or with ceil in ceil
+    mode, where a last window that would start inside the right padding is dropped.
+    """
+    span = dilation * (kernel - 1) + 1
+    room = size + 2 * pad - span
+    if room < 0:
+        raise ShapeError(
+            f"{axis} collapses to zero: input {axis} {size} is smaller than the window "
+            f"(kernel {kernel}, dilation {dilation}, padding {pad} gives a span of {span})"
+        )
+    if ceil_mode:
+        out = -(-room // stride) + 1
+        if (out - 1) * stride >= size + pad:
+            out -= 1
+    else:
+        out = room // stride + 1
+    return out
+
+
+def same_padding_out(size: int, stride: int, axis: str) -> int:
+    """'same' padding keeps the size; PyTorch allows it only with stride 1."""
+    if stride != 1:
+        raise ShapeError(f"padding 'same' needs stride 1 (as in PyTorch), got stride {stride}")
+    return size

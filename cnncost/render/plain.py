@@ -1,0 +1,247 @@
+"""Machine-readable and plain-text renderings of reports: json, csv, markdown, summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from ..report import Report
+from .numbers import grouped, megabytes, ratio, scaled, shape
+
+CSV_FIELDS = (
+    "name",
+    "op",
+    "inputs",
+    "output_shape",
+    "params",
+    "weights",
+    "biases",
+    "buffers",
+    "macs",
+    "flops",
+    "elementwise",
+    "activations",
+    "activation_bytes",
+)
+TOTAL_FIELDS = (
+    "params",
+    "weights",
+    "biases",
+    "buffers",
+    "macs",
+    "flops",
+    "elementwise",
+    "activations",
+    "activation_bytes",
+)
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    """One row per layer, then a TOTAL row; shapes as C×H×W, inputs joined by spaces."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for layer in report.layers:
+        row = layer.to_dict()
+        row["inputs"] = " ".join(layer.inputs)
+        row["output_shape"] = shape(layer.output_shape)
+        writer.writerow([row[f] for f in CSV_FIELDS])
+    totals = report.totals.to_dict()
+    writer.writerow(
+        ["TOTAL", "", "", shape(report.output_shape), *(totals[f] for f in CSV_FIELDS[4:])]
+    )
+    return out.getvalue()
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    lines = ["| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+LAYER_HEADER = (
+    "Layer",
+    "Op",
+    "Output (C×H×W)",
+    "Params",
+    "MACs",
+    "Element-wise ops",
+    "Activations (elements)",
+    "Activations (bytes)",
+)
+
+
+def layer_cells(report: Report) -> list[list[str]]:
+    """The per-layer table's cells, shared by the markdown and rich renderings."""
+    rows = []
+    for layer in report.layers:
+        rows.append(
+            [
+                layer.name,
+                layer.op,
+                shape(layer.output_shape),
+                grouped(layer.params),
+                grouped(layer.macs),
+                grouped(layer.elementwise),
+                grouped(layer.activations),
+                grouped(layer.activation_bytes),
+            ]
+        )
+    return rows
+
+
+def total_cells(report: Report) -> list[str]:
+    t = report.totals
+    return [
+        "Total",
+        "",
+        shape(report.output_shape),
+        grouped(t.params),
+        grouped(t.macs),
+        grouped(t.elementwise),
+        grouped(t.activations),
+        grouped(t.activation_bytes),
+    ]
+
+
+def heading(report: Report) -> str:
+    name = report.title or report.model
+    return (
+        f"{name} [{report.model}] — input {shape(report.input_shape)}, batch {report.batch}, "
+        f"{report.dtype} ({report.bytes_per_element} bytes per element)"
+    )
+
+
+def to_markdown(report: Report) -> str:
+    rows = [*layer_cells(report), [f"**{c}**" if c else "" for c in total_cells(report)]]
+    return (
+        f"**{heading(report)}**\n\n"
+        + _md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7})
+        + "\n"
+        + footnote(report)
+        + "\n"
+    )
+
+
+def footnote(report: Report) -> str:
+    t = report.totals
+    return (
+        f"MACs = multiply-accumulates of conv and linear layers; FLOPs = 2 × MACs = "
+        f"{grouped(t.flops)} ({scaled(t.flops, 'FLOPs')}). Element-wise ops (norm, activation, "
+        f"pooling, adds) are counted apart. Activations count stored outputs, input included; "
+        f"bytes at {report.dtype}."
+    )
+
+
+def summary(report: Report) -> str:
+    """The default output: totals with exact integers, scaled figures and units."""
+    t = report.totals
+    weighted = sum(1 for layer in report.layers if layer.params)
+    rows = [
+        (
+            "parameters",
+            t.params,
+            f"{scaled(t.params)} trainable; {megabytes(t.param_bytes)} at {report.dtype}",
+        ),
+        ("  weights", t.weights, "without biases"),
+        ("  biases", t.biases, ""),
+        ("buffers", t.buffers, "non-trainable (batch-norm running statistics)"),
+        ("MACs", t.macs, f"{scaled(t.macs, 'MACs')}: multiply-accumulates of conv and linear"),
+        ("FLOPs", t.flops, f"{scaled(t.flops, 'FLOPs')} = 2 × MACs"),
+        (
+            "element-wise ops",
+            t.elementwise,
+            f"{scaled(t.elementwise)} (norm, activation, pooling, adds, bias adds)",
+        ),
+        (
+            "activations",
+            t.activations,
+            f"{scaled(t.activations)} elements stored, input "
+            f"included = {megabytes(t.activation_bytes)} at {report.dtype}",
+        ),
+        ("layers", len(report.layers), f"{weighted} with weights"),
+    ]
+    width = max(len(grouped(v)) for _, v, _ in rows)
+    lines = [heading(report), f"output {shape(report.output_shape)}", ""]
+    for label, value, note in rows:
+        lines.append(f"  {label:<17}{grouped(value):>{width}}   {note}".rstrip())
+    if report.source:
+        lines += ["", f"source: {report.source}"]
+    return "\n".join(lines) + "\n"
+
+
+COMPARE_ROWS = (
+    ("params", "Parameters"),
+    ("macs", "MACs"),
+    ("flops", "FLOPs (2×MACs)"),
+    ("elementwise", "Element-wise ops"),
+    ("activations", "Activations (elements)"),
+    ("activation_bytes", "Activations (bytes)"),
+)
+
+
+def compare_cells(reports: Sequence[Report]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the comparison: one column per model, ratios against the first."""
+    base = reports[0]
+    header = ["", *(r.model for r in reports)]
+    header += [f"{r.model} / {base.model}" for r in reports[1:]]
+    rows = [["Input"] + [shape(r.input_shape) for r in reports] + [""] * (len(reports) - 1)]
+    rows.append(["Output"] + [shape(r.output_shape) for r in reports] + [""] * (len(reports) - 1))
+    for key, label in COMPARE_ROWS:
+        values = [getattr(r.totals, key) for r in reports]
+        cells = [grouped(v) for v in values]
+        cells += [ratio(v, values[0]) for v in values[1:]]
+        rows.append([label, *cells])
+    return header, rows
+
+
+def compare_markdown(reports: Sequence[Report]) -> str:
+    header, rows = compare_cells(reports)
+    return _md_table(header, rows, right=set(range(1, len(header))))
+
+
+def compare_json(reports: Sequence[Report]) -> str:
+    base = reports[0].totals
+    models = []
+    for r in reports:
+        entry = {
+            "model": r.model,
+            "title": r.title,
+            "input_shape": list(r.input_shape),
+            "output_shape": list(r.output_shape),
+            "batch": r.batch,
+            "dtype": r.dtype,
+            "totals": r.totals.to_dict(),
+            "ratio_to_first": {
+                f: (getattr(r.totals, f) / getattr(base, f) if getattr(base, f) else None)
+                for f in TOTAL_FIELDS
+            },
+        }
+        models.append(entry)
+    return json.dumps({"schema": "cnncost.compare/1", "models": models}, indent=2) + "\n"
+
+
+def compare_csv(reports: Sequence[Report]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["model", "input_shape", "output_shape", "batch", "dtype", *TOTAL_FIELDS])
+    for r in reports:
+        t = r.totals.to_dict()
+        writer.writerow(
+            [
+                r.model,
+                shape(r.input_shape),
+                shape(r.output_shape),
+                r.batch,
+                r.dtype,
+                *(t[f] for f in TOTAL_FIELDS),
+            ]
+        )
+    return out.getvalue()

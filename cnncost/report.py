@@ -1,0 +1,188 @@
+"""Per-layer and total counts for one model: exact integers, with their units fixed here.
+
+The JSON form (``Report.to_dict``) is what scripts and CI read; its fields are documented
+in docs/output.md and only ever grow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .graph import Graph
+from .ops import Shape
+
+SCHEMA = "cnncost.report/1"
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8, "int8": 1}
+
+UNITS = {
+    "params": "trainable parameters (weights + biases)",
+    "buffers": "non-trainable state such as batch-norm running statistics",
+    "macs": "multiply-accumulates of convolutions and linear layers (1 MAC = a*b+c)",
+    "flops": "2 x macs (one multiply and one add per MAC)",
+    "elementwise": "other scalar operations: normalisation, activations, pooling, adds, bias adds",
+    "activations": "elements of newly stored outputs, input included, for the whole batch",
+    "activation_bytes": "activations x bytes per element of the chosen dtype",
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One row of the per-layer table. Compute and memory are for the whole batch."""
+
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    output_shape: Shape
+    weights: int
+    biases: int
+    buffers: int
+    macs: int
+    elementwise: int
+    activations: int
+    bytes_per_element: int = field(repr=False)
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.activations * self.bytes_per_element
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "op": self.op,
+            "inputs": list(self.inputs),
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "weights": self.weights,
+            "biases": self.biases,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "elementwise": self.elementwise,
+            "activations": self.activations,
+            "activation_bytes": self.activation_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    weights: int
+    biases: int
+    buffers: int
+    macs: int
+    flops: int
+    elementwise: int
+    activations: int
+    activation_bytes: int
+    param_bytes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Report:
+    model: str
+    title: str
+    source: str
+    file: str
+    input_shape: Shape
+    output_shape: Shape
+    batch: int
+    dtype: str
+    layers: tuple[Layer, ...]
+
+    @property
+    def bytes_per_element(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    @cached_property
+    def totals(self) -> Totals:
+        weights = sum(r.weights for r in self.layers)
+        biases = sum(r.biases for r in self.layers)
+        macs = sum(r.macs for r in self.layers)
+        activations = sum(r.activations for r in self.layers)
+        return Totals(
+            params=weights + biases,
+            weights=weights,
+            biases=biases,
+            buffers=sum(r.buffers for r in self.layers),
+            macs=macs,
+            flops=2 * macs,
+            elementwise=sum(r.elementwise for r in self.layers),
+            activations=activations,
+            activation_bytes=activations * self.bytes_per_element,
+            param_bytes=(weights + biases) * self.bytes_per_element,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "model": self.model,
+            "title": self.title,
+            "source": self.source,
+            "file": self.file,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "bytes_per_element": self.bytes_per_element,
+            "units": UNITS,
+            "totals": self.totals.to_dict(),
+            "layers": [r.to_dict() for r in self.layers],
+        }
+
+
+def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
+    """Cost every node of `graph`; per-sample costs are scaled by the batch."""
+    if dtype not in DTYPE_BYTES:
+        from .errors import CnnCostError, did_you_mean
+
+        raise CnnCostError(
+            f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}; "
+            f"use one of {', '.join(DTYPE_BYTES)}"
+        )
+    n, size = graph.batch, DTYPE_BYTES[dtype]
+    layers = []
+    output_shape: Shape = graph.input_shape
+    for node in graph.nodes:
+        cost = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
+        layers.append(
+            Layer(
+                name=node.name,
+                op=node.op.name,
+                inputs=node.inputs,
+                output_shape=node.shape,
+                weights=cost.weights,
+                biases=cost.biases,
+                buffers=cost.buffers,
+                macs=cost.macs * n,
+                elementwise=cost.elementwise * n,
+                activations=cost.activations * n,
+                bytes_per_element=size,
+            )
+        )
+        if node.name == graph.output:
+            output_shape = node.shape
+    return Report(
+        model=graph.model,
+        title=graph.title,
+        source=graph.source,
+        file=graph.file,
+        input_shape=graph.input_shape,
+        output_shape=output_shape,
+        batch=n,
+        dtype=dtype,
+        layers=tuple(layers),
+    )

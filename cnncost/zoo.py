@@ -1,0 +1,74 @@
+"""Finding models: the built-in specs shipped with cnncost, or a user's YAML file."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from .errors import CnnCostError, did_you_mean
+from .spec import Spec, load_spec
+
+
+def spec_dir() -> Path:
+    """Where the built-in specs are: inside the installed package, or specs/ in a checkout."""
+    installed = Path(__file__).with_name("specs")
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent / "specs"
+
+
+@cache
+def _load_builtin(path: Path) -> Spec:
+    return load_spec(path, f"specs/{path.name}")
+
+
+@cache
+def builtin_models() -> dict[str, tuple[Path, str | None]]:
+    """Every built-in model name, with the spec file and variant that define it."""
+    index: dict[str, tuple[Path, str | None]] = {}
+    for path in sorted(spec_dir().glob("*.yaml")):
+        spec = _load_builtin(path)
+        for name in spec.model_names():
+            if name in index:
+                raise CnnCostError(f"built-in model {name!r} is defined twice ({path.name})")
+            index[name] = (path, name if spec.variants else None)
+    return index
+
+
+def resolve(ref: str) -> tuple[Spec, str | None]:
+    """A spec and variant from a built-in name, a YAML path, or PATH:VARIANT."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        spec = load_spec(path, ref)
+        return spec, _pick_variant(spec, None)
+    head, sep, variant = ref.rpartition(":")
+    if sep and Path(head).suffix in (".yaml", ".yml"):
+        spec = load_spec(Path(head), head)
+        return spec, _pick_variant(spec, variant)
+    models = builtin_models()
+    if ref not in models:
+        raise CnnCostError(
+            f"unknown model {ref!r}{did_you_mean(ref, models)}; "
+            "'cnncost list' shows the built-in models, or give a path to a .yaml spec"
+        )
+    file, variant = models[ref]
+    return _load_builtin(file), variant
+
+
+def _pick_variant(spec: Spec, variant: str | None) -> str | None:
+    if not spec.variants:
+        if variant is not None:
+            raise CnnCostError(f"{spec.file} defines no variants, so ':{variant}' does not apply")
+        return None
+    if variant is None:
+        if len(spec.variants) == 1:
+            return next(iter(spec.variants))
+        raise CnnCostError(
+            f"{spec.file} defines several models ({', '.join(spec.variants)}); "
+            f"name one, as in {spec.file}:{next(iter(spec.variants))}"
+        )
+    if variant not in spec.variants:
+        raise CnnCostError(
+            f"{spec.file} has no model {variant!r}{did_you_mean(variant, spec.variants)}"
+        )
+    return variant
