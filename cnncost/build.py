@@ -145,14 +145,7 @@ class _Builder:
         return inputs[0]
 
     def skip(self, e: Entry, inputs: list[str], name: str) -> str:
-        """A layer switched off by 'if' or 'repeat: 0' stands for its input."""
-        if len(inputs) != 1:
-            raise self.error(
-                "a layer switched off by 'if' or 'repeat: 0' must have exactly one input, "
-                f"since references to it then mean its input (it has {len(inputs)})",
-                e.cond_line or e.repeat_line or e.line,
-                name,
-            )
+        """A layer switched off by 'if' or 'repeat: 0' stands for its (first) input."""
         return inputs[0]
 
     def one(
@@ -191,14 +184,14 @@ class _Builder:
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]
         args = {**{k: v for k, v in row.items() if k in block.params}, **args}
-        chain = [*stack, block_name]
         if len(stack) >= MAX_NESTING:
-            shown = " → ".join(chain[-6:])
+            start = next((path for b, path in stack if b == block_name), name)
             raise self.error(
                 f"block {block_name!r} recurses without end: calls nest deeper than "
-                f"{MAX_NESTING} levels (… → {shown}); stop the recursion with 'if'",
+                f"{MAX_NESTING} levels ({' → '.join(b for b, _ in stack[:4])} → …); "
+                "stop the recursion with 'if'",
                 e.line,
-                name,
+                start,
             )
         inner = self.bind(
             block.params,
@@ -211,7 +204,7 @@ class _Builder:
             name,
         )
         inner.update(shape_variables(in_shape))
-        return self.body(block.body, inner, inputs[0], name + ".", tuple(chain))
+        return self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
 
     def pick_name(
         self, raw: str, scope: Scope, table: Mapping[str, Any], what: str, line: int, path: str
@@ -299,15 +292,10 @@ class _Builder:
         try:
             shape = op.shape(attrs, shapes)
         except ShapeError as exc:
-            detail = ""
             if len(inputs) > 1:
-                detail = (
-                    " (inputs: "
-                    + ", ".join(f"{i} {show(s)}" for i, s in zip(inputs, shapes, strict=True))
-                    + ")"
-                )
-            elif shapes:
-                detail = f" (input {show(shapes[0])})"
+                detail = f" (inputs: {', '.join(inputs)})"
+            else:
+                detail = f" (input {show(shapes[0])})" if shapes else ""
             raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
         return self.add(Node(name, op, attrs, tuple(inputs), tuple(shapes), shape, e.line))
 

@@ -140,15 +140,14 @@ class IntListKind(Kind):
 
 @dataclass(frozen=True)
 class AnyKind(Kind):
-    """A block parameter: numbers, flags and lists are evaluated; words stay words."""
+    """A block parameter. With literal_words, a lone identifier that names no variable is a
+    word (``act: relu``); every other string is an expression (``out: planes * 4``)."""
 
     literal_words: bool = False
 
     def coerce(self, raw: Any, scope: Scope) -> Any:
-        if self.literal_words and isinstance(raw, str):
-            if raw in scope:
-                return scope[raw]
-            return raw
+        if self.literal_words and isinstance(raw, str) and raw.isidentifier():
+            return scope.get(raw, raw)
         value = _eval(raw, scope)
         if isinstance(value, list):
             return tuple(value)

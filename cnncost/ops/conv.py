@@ -10,7 +10,7 @@ from .window import same_padding_out, window_out
 
 def _conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
-    need_rank(x, 3, "conv2d")
+    need_rank(x, 3)
     c, h, w = x
     groups, out = a["groups"], a["out"]
     if c % groups:

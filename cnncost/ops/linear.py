@@ -10,7 +10,7 @@ from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register
 def _linear_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
-        raise ShapeError("linear needs an input with a feature dimension")
+        raise ShapeError("needs an input with a feature dimension")
     return (*x[:-1], a["out"])
 
 

@@ -18,14 +18,13 @@ def torch_axis(dim: int, rank: int) -> int:
 
 
 def _add_shape(a: Attrs, ins: list[Shape]) -> Shape:
-    first = ins[0]
     for i, other in enumerate(ins[1:], start=2):
-        if other != first:
+        if other != ins[0]:
             raise ShapeError(
-                f"add needs equal shapes, but input 1 is {show(first)} and input {i} is "
-                f"{show(other)}"
+                f"inputs must have equal shapes, but input 1 is {show(ins[0])} and input {i} "
+                f"is {show(other)}"
             )
-    return first
+    return ins[0]
 
 
 def _broadcast_shape(a: Attrs, ins: list[Shape]) -> Shape:
@@ -36,7 +35,7 @@ def _broadcast_shape(a: Attrs, ins: list[Shape]) -> Shape:
         sizes = {d for d in dims if d != 1}
         if len(sizes) > 1:
             raise ShapeError(
-                "multiply cannot broadcast "
+                "cannot broadcast "
                 + " with ".join(show(s) for s in ins)
                 + f": sizes {sorted(sizes)} clash on axis {axis}"
             )
@@ -83,16 +82,15 @@ def _concat_shape(a: Attrs, ins: list[Shape]) -> Shape:
     for i, s in enumerate(ins[1:], start=2):
         if len(s) != rank:
             raise ShapeError(
-                f"concat inputs differ in rank: input 1 is {show(ins[0])}, input {i} is {show(s)}"
+                f"inputs differ in rank: input 1 is {show(ins[0])}, input {i} is {show(s)}"
             )
     axis = torch_axis(a["dim"], rank)
     for i, s in enumerate(ins[1:], start=2):
-        for ax in range(rank):
-            if ax != axis and s[ax] != ins[0][ax]:
-                raise ShapeError(
-                    f"concat along dim {a['dim']} needs the other sizes equal, but input 1 is "
-                    f"{show(ins[0])} and input {i} is {show(s)}"
-                )
+        if any(s[ax] != ins[0][ax] for ax in range(rank) if ax != axis):
+            raise ShapeError(
+                f"all sizes but dim {a['dim']} must be equal, but input 1 is {show(ins[0])} "
+                f"and input {i} is {show(s)}"
+            )
     total = sum(s[axis] for s in ins)
     return (*ins[0][:axis], total, *ins[0][axis + 1 :])
 

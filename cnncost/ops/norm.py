@@ -10,7 +10,7 @@ from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, registe
 def _channels_first(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
-        raise ShapeError("batchnorm needs an input with a channel dimension")
+        raise ShapeError("needs an input with a channel dimension")
     return x
 
 
@@ -50,7 +50,7 @@ register(
 
 def _lrn_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
-    need_rank(x, 3, "lrn")
+    need_rank(x, 3)
     return x
 
 

@@ -10,9 +10,9 @@ from .window import window_out
 _COST_DOC = "no weights; element-wise ops = window size per output element"
 
 
-def _window_shape(a: Attrs, ins: list[Shape], what: str) -> Shape:
+def _window_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
-    need_rank(x, 3, what)
+    need_rank(x, 3)
     c, h, w = x
     (kh, kw) = a["kernel"]
     (sh, sw) = a["stride"] or a["kernel"]
@@ -48,7 +48,7 @@ register(
         doc="Max pooling over windows (PyTorch's MaxPool2d).",
         category="pooling",
         attrs=(*_WINDOW_ATTRS, Attr("dilation", PAIR, 1, "spacing between window taps")),
-        shape=lambda a, ins: _window_shape(a, ins, "maxpool"),
+        shape=_window_shape,
         cost=_window_cost,
         cost_doc=_COST_DOC,
     )
@@ -62,7 +62,7 @@ register(
             *_WINDOW_ATTRS,
             Attr("count_include_pad", BOOL, True, "count padded zeros in the average"),
         ),
-        shape=lambda a, ins: _window_shape(a, ins, "avgpool"),
+        shape=_window_shape,
         cost=_window_cost,
         cost_doc=_COST_DOC,
     )
@@ -71,7 +71,7 @@ register(
 
 def _global_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
-    need_rank(x, 3, "global pooling")
+    need_rank(x, 3)
     return (x[0], 1, 1)
 
 
@@ -99,7 +99,7 @@ def _adaptive_bins(size: int, bins: int) -> int:
 
 def _adaptive_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
-    need_rank(x, 3, "adaptive_avgpool")
+    need_rank(x, 3)
     oh, ow = a["output"]
     return (x[0], oh, ow)
 

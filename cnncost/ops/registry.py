@@ -123,10 +123,10 @@ def show(shape: Shape) -> str:
     return "×".join(str(d) for d in shape) if shape else "scalar"
 
 
-def need_rank(shape: Shape, rank: int, what: str) -> None:
+def need_rank(shape: Shape, rank: int) -> None:
     if len(shape) != rank:
         layout = {3: "C×H×W", 1: "features"}.get(rank, f"rank {rank}")
-        raise ShapeError(f"{what} needs a {layout} input, got {show(shape)}")
+        raise ShapeError(f"needs a {layout} input, got {show(shape)}")
 
 
 def stores_output(attrs: Attrs, out: Shape) -> int:

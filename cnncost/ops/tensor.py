@@ -64,7 +64,7 @@ register(
 def _split_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
-        raise ShapeError("channel_split needs an input with channels")
+        raise ShapeError("needs an input with channels")
     parts, index = a["parts"], a["index"]
     if x[0] % parts:
         raise ShapeError(f"{x[0]} channels cannot be split into {parts} equal parts")

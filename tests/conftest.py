@@ -1,0 +1,59 @@
+"""Shared test helpers: reference data, printed-figure arithmetic and a CLI runner."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cnncost.cli import main
+
+REFERENCE = Path(__file__).with_name("reference")
+_SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "B": 10**9}
+
+
+def reference(name: str) -> dict:
+    """A reference data file from tests/reference (read with PyYAML, not with cnncost)."""
+    return yaml.safe_load((REFERENCE / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def printed(text: str | int) -> tuple[Fraction, Fraction]:
+    """A printed figure such as '3.8 G' or '854M': its value and the size of its last digit."""
+    match = re.fullmatch(r"\s*([0-9]+)(?:\.([0-9]+))?\s*([KMGTB]?)\w*\s*", str(text))
+    assert match, f"cannot read printed figure {text!r}"
+    whole, decimals, prefix = match.groups()
+    scale = _SCALE[prefix]
+    places = len(decimals or "")
+    value = Fraction(int(whole + (decimals or "")), 10**places) * scale
+    return value, Fraction(scale, 10**places)
+
+
+def matches_printed(computed: int, figure: str) -> bool:
+    """True when `computed` rounds to the printed figure (half a unit of its last digit)."""
+    value, unit = printed(figure)
+    return abs(computed - value) <= unit / 2
+
+
+def within_last_digit(computed: int, figure: str) -> bool:
+    """True when `computed` is within one unit of the printed figure's last digit."""
+    value, unit = printed(figure)
+    return abs(computed - value) <= unit
+
+
+@pytest.fixture
+def run(capsys):
+    """Run the CLI in-process; returns (exit status, stdout, stderr)."""
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
