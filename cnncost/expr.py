@@ -22,6 +22,7 @@ Compiled = Callable[[Scope], Any]
 
 _MAX_POWER = 64  # largest exponent allowed in `a ** b`, so a spec cannot stall the tool
 _MAX_INT_BITS = 4096
+_MAX_ITEMS = 10_000  # longest list or text an expression may build
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -56,10 +57,34 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "make_divisible": make_divisible,
 }
 
+
+def _power(a: Any, b: Any) -> Any:
+    if isinstance(b, (int, float)) and abs(b) > _MAX_POWER:
+        raise ExprError(f"exponent {b} is too large (at most {_MAX_POWER})")
+    result = a**b
+    if isinstance(result, complex):
+        raise ExprError(f"{a} ** {b} is not a real number")
+    return result
+
+
+def _multiply(a: Any, b: Any) -> Any:
+    """Numbers multiply; a list or text repeats, but only up to _MAX_ITEMS items."""
+    for seq, count in ((a, b), (b, a)):
+        if (
+            isinstance(seq, (str, list))
+            and isinstance(count, int)
+            and len(seq) * count > _MAX_ITEMS
+        ):
+            raise ExprError(
+                f"repetition would make {len(seq) * count} items (at most {_MAX_ITEMS})"
+            )
+    return a * b
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: _multiply,
     ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
@@ -72,12 +97,6 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
-
-
-def _power(a: Any, b: Any) -> Any:
-    if isinstance(b, (int, float)) and abs(b) > _MAX_POWER:
-        raise ExprError(f"exponent {b} is too large (at most {_MAX_POWER})")
-    return a**b
 
 
 def _checked(fn: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any], Any]:
@@ -229,5 +248,15 @@ def compile_expr(text: str) -> Compiled:
 
 
 def evaluate(text: str, scope: Scope) -> Any:
-    """Evaluate one expression string against the variables in `scope`."""
-    return compile_expr(text)(scope)
+    """Evaluate one expression string against the variables in `scope`.
+
+    Any failure while evaluating (a comparison of a number with text, an overflow) becomes
+    an ExprError, so the caller can report it with the spec's file and line.
+    """
+    compiled = compile_expr(text)
+    try:
+        return compiled(scope)
+    except ExprError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, IndexError, MemoryError, RecursionError) as exc:
+        raise ExprError(f"cannot evaluate {text!r}: {exc}") from None

@@ -50,3 +50,14 @@ def test_ruff_is_clean():
     for args in (["check", "."], ["format", "--check", "."]):
         result = subprocess.run([ruff, *args], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_console_script_finds_the_builtin_specs_from_any_directory(tmp_path):
+    script = Path(sys.executable).with_name("cnncost")
+    if not script.exists():
+        pytest.fail(f"the cnncost console script is not installed beside {sys.executable}")
+    result = subprocess.run(
+        [str(script), "vgg16", "--format", "json"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["params"] == 138_357_544
