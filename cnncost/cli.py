@@ -107,6 +107,7 @@ Examples:
   cnncost list                       the built-in models
   cnncost ops conv2d                 what an op takes and how it is counted
 
+
 MACs are multiply-accumulates (1 MAC = a*b+c); FLOPs = 2 × MACs.
 Docs: docs/spec-format.md (writing specs), docs/counting.md (what is counted).""",
 )

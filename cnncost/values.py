@@ -71,6 +71,9 @@ class FloatKind(Kind):
 @dataclass(frozen=True)
 class BoolKind(Kind):
     def coerce(self, raw: Any, scope: Scope) -> bool:
+        words = ("true", "false", "True", "False")
+        if isinstance(raw, str) and raw.isidentifier() and raw not in scope and raw not in words:
+            raise ExprError(f"expected true or false, got {raw!r}")
         value = _eval(raw, scope)
         if not isinstance(value, bool):
             raise ExprError(f"expected true or false, got {_show(raw, value)}")

@@ -18,9 +18,12 @@ def scaled(n: int | float, unit: str = "") -> str:
     return f"{n} {unit}".rstrip()
 
 
-def megabytes(n: int) -> str:
-    """Bytes in decimal megabytes (10⁶ bytes), as the lecture decks count them."""
-    return f"{n / 1e6:,.2f} MB"
+def byte_size(n: int) -> str:
+    """Bytes with a decimal prefix (1 MB = 10⁶ bytes), as the lecture decks count them."""
+    for size, prefix in ((10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
+        if n >= size:
+            return f"{n / size:,.2f} {prefix}"
+    return f"{n} B"
 
 
 def ratio(value: int, base: int) -> str:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from ..report import Report
-from .numbers import grouped, megabytes, ratio, scaled, shape
+from .numbers import byte_size, grouped, ratio, scaled, shape
 
 CSV_FIELDS = (
     "name",
@@ -148,7 +148,7 @@ def summary(report: Report) -> str:
         (
             "parameters",
             t.params,
-            f"{scaled(t.params)} trainable; {megabytes(t.param_bytes)} at {report.dtype}",
+            f"{scaled(t.params)} trainable; {byte_size(t.param_bytes)} at {report.dtype}",
         ),
         ("  weights", t.weights, "without biases"),
         ("  biases", t.biases, ""),
@@ -164,7 +164,7 @@ def summary(report: Report) -> str:
             "activations",
             t.activations,
             f"{scaled(t.activations)} elements stored, input "
-            f"included = {megabytes(t.activation_bytes)} at {report.dtype}",
+            f"included = {byte_size(t.activation_bytes)} at {report.dtype}",
         ),
         ("layers", len(report.layers), f"{weighted} with weights"),
     ]
