@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import CnnCostError, ExprError, ShapeError, SpecError, did_you_mean
+from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
 from .ops import OpDef, Shape, get_op, public_ops, show
 from .ops.tensor import INPUT
@@ -348,15 +348,7 @@ def build(
     batch: int | None = None,
 ) -> Graph:
     """Expand `spec` (one of its variants, if it has them) into a Graph."""
-    if spec.variants and variant is None:
-        raise CnnCostError(
-            f"{spec.file} defines several models ({', '.join(spec.variants)}); "
-            f"name one as {spec.file}:{next(iter(spec.variants))}"
-        )
-    if variant is not None and variant not in spec.variants:
-        raise CnnCostError(
-            f"{spec.file} has no model {variant!r}{did_you_mean(variant, spec.variants)}"
-        )
+    variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
     builder = _Builder(spec)

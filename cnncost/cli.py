@@ -215,52 +215,21 @@ def list_models(fmt: str, output) -> None:
 
     reports = [_analyze(name, None, None, "fp32") for name in builtin_models()]
     from .render import plain
-    from .render.numbers import grouped, scaled, shape
 
-    if fmt == "json":
-        import json
+    if fmt == "table":
+        from .render.tables import grid
 
-        rows = [
-            {
-                "model": r.model,
-                "title": r.title,
-                "file": r.file,
-                "input_shape": list(r.input_shape),
-                "params": r.totals.params,
-                "macs": r.totals.macs,
-            }
-            for r in reports
-        ]
-        text = json.dumps({"schema": "cnncost.list/1", "models": rows}, indent=2) + "\n"
-    elif fmt == "csv":
-        text = "model,input_shape,params,macs,title\n" + "".join(
-            f'{r.model},{shape(r.input_shape)},{r.totals.params},{r.totals.macs},"{r.title}"\n'
-            for r in reports
+        text = grid(
+            "Built-in models (batch 1)",
+            plain.LIST_HEADER,
+            plain.list_cells(reports),
+            right={3, 4},
+            note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
         )
     else:
-        header = ["Model", "Title", "Input", "Params", "MACs"]
-        rows = [
-            [
-                r.model,
-                r.title,
-                shape(r.input_shape),
-                f"{grouped(r.totals.params)} ({scaled(r.totals.params)})",
-                f"{grouped(r.totals.macs)} ({scaled(r.totals.macs)})",
-            ]
-            for r in reports
-        ]
-        if fmt == "markdown":
-            text = plain._md_table(header, rows, right={3, 4})
-        else:
-            from .render.tables import grid
-
-            text = grid(
-                "Built-in models (batch 1)",
-                header,
-                rows,
-                right={3, 4},
-                note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
-            )
+        text = {"json": plain.list_json, "csv": plain.list_csv, "markdown": plain.list_markdown}[
+            fmt
+        ](reports)
     _emit(text, output)
 
 

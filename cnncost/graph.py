@@ -34,9 +34,3 @@ class Graph:
     output: str
     input_shape: Shape
     batch: int
-
-    def node(self, name: str) -> Node:
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(name)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError, did_you_mean
+from .errors import CnnCostError, SpecError, did_you_mean
 from .values import Kind, kind_for_default
 from .yamlio import LineDict, LineList, load_yaml, loads_yaml
 
@@ -83,9 +83,6 @@ class Entry:
     cond_line: int = 0
     table: Table | None = None
 
-    def key_line(self, key: str) -> int:
-        return self.arg_lines.get(key) or self.first_lines.get(key) or self.line
-
 
 @dataclass
 class Body:
@@ -138,6 +135,27 @@ class Spec:
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
+
+    def pick_variant(self, variant: str | None) -> str | None:
+        """Check a variant name against the spec: needed when there are several, else absent."""
+        if not self.variants:
+            if variant is not None:
+                raise CnnCostError(
+                    f"{self.file} defines no variants, so ':{variant}' does not apply"
+                )
+            return None
+        if variant is None:
+            if len(self.variants) == 1:
+                return next(iter(self.variants))
+            raise CnnCostError(
+                f"{self.file} defines several models ({', '.join(self.variants)}); "
+                f"name one, as in {self.file}:{next(iter(self.variants))}"
+            )
+        if variant not in self.variants:
+            raise CnnCostError(
+                f"{self.file} has no model {variant!r}{did_you_mean(variant, self.variants)}"
+            )
+        return variant
 
 
 class _Parser:

@@ -40,11 +40,11 @@ def resolve(ref: str) -> tuple[Spec, str | None]:
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         spec = load_spec(path, ref)
-        return spec, _pick_variant(spec, None)
+        return spec, spec.pick_variant(None)
     head, sep, variant = ref.rpartition(":")
     if sep and Path(head).suffix in (".yaml", ".yml"):
         spec = load_spec(Path(head), head)
-        return spec, _pick_variant(spec, variant)
+        return spec, spec.pick_variant(variant)
     models = builtin_models()
     if ref not in models:
         raise CnnCostError(
@@ -53,22 +53,3 @@ def resolve(ref: str) -> tuple[Spec, str | None]:
         )
     file, variant = models[ref]
     return _load_builtin(file), variant
-
-
-def _pick_variant(spec: Spec, variant: str | None) -> str | None:
-    if not spec.variants:
-        if variant is not None:
-            raise CnnCostError(f"{spec.file} defines no variants, so ':{variant}' does not apply")
-        return None
-    if variant is None:
-        if len(spec.variants) == 1:
-            return next(iter(spec.variants))
-        raise CnnCostError(
-            f"{spec.file} defines several models ({', '.join(spec.variants)}); "
-            f"name one, as in {spec.file}:{next(iter(spec.variants))}"
-        )
-    if variant not in spec.variants:
-        raise CnnCostError(
-            f"{spec.file} has no model {variant!r}{did_you_mean(variant, spec.variants)}"
-        )
-    return variant

@@ -10,21 +10,6 @@ from collections.abc import Sequence
 from ..report import Report
 from .numbers import byte_size, grouped, ratio, scaled, shape
 
-CSV_FIELDS = (
-    "name",
-    "op",
-    "inputs",
-    "output_shape",
-    "params",
-    "weights",
-    "biases",
-    "buffers",
-    "macs",
-    "flops",
-    "elementwise",
-    "activations",
-    "activation_bytes",
-)
 TOTAL_FIELDS = (
     "params",
     "weights",
@@ -36,6 +21,7 @@ TOTAL_FIELDS = (
     "activations",
     "activation_bytes",
 )
+CSV_FIELDS = ("name", "op", "inputs", "output_shape", *TOTAL_FIELDS)
 
 
 def to_json(report: Report) -> str:
@@ -59,7 +45,7 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|")
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -123,7 +109,7 @@ def to_markdown(report: Report) -> str:
     rows = [*layer_cells(report), [f"**{c}**" if c else "" for c in total_cells(report)]]
     return (
         f"**{heading(report)}**\n\n"
-        + _md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7})
+        + md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7})
         + "\n"
         + footnote(report)
         + "\n"
@@ -204,7 +190,7 @@ def compare_cells(reports: Sequence[Report]) -> tuple[list[str], list[list[str]]
 
 def compare_markdown(reports: Sequence[Report]) -> str:
     header, rows = compare_cells(reports)
-    return _md_table(header, rows, right=set(range(1, len(header))))
+    return md_table(header, rows, right=set(range(1, len(header))))
 
 
 def compare_json(reports: Sequence[Report]) -> str:
@@ -245,3 +231,53 @@ def compare_csv(reports: Sequence[Report]) -> str:
             ]
         )
     return out.getvalue()
+
+
+LIST_HEADER = ("Model", "Title", "Input", "Params", "MACs")
+
+
+def list_cells(reports: Sequence[Report]) -> list[list[str]]:
+    """Rows of `cnncost list`: exact counts with their scaled form."""
+    return [
+        [
+            r.model,
+            r.title,
+            shape(r.input_shape),
+            f"{grouped(r.totals.params)} ({scaled(r.totals.params)})",
+            f"{grouped(r.totals.macs)} ({scaled(r.totals.macs)})",
+        ]
+        for r in reports
+    ]
+
+
+def _list_rows(reports: Sequence[Report]) -> list[dict]:
+    return [
+        {
+            "model": r.model,
+            "title": r.title,
+            "file": r.file,
+            "input_shape": list(r.input_shape),
+            "params": r.totals.params,
+            "macs": r.totals.macs,
+        }
+        for r in reports
+    ]
+
+
+def list_json(reports: Sequence[Report]) -> str:
+    return json.dumps({"schema": "cnncost.list/1", "models": _list_rows(reports)}, indent=2) + "\n"
+
+
+def list_csv(reports: Sequence[Report]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(
+        out, ["model", "title", "file", "input_shape", "params", "macs"], lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in _list_rows(reports):
+        writer.writerow({**row, "input_shape": shape(tuple(row["input_shape"]))})
+    return out.getvalue()
+
+
+def list_markdown(reports: Sequence[Report]) -> str:
+    return md_table(LIST_HEADER, list_cells(reports), right={3, 4})
