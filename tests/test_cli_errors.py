@@ -248,6 +248,52 @@ CASES = {
         "u",
         ["one input"],
     ),
+    "a table row of the wrong width": (
+        """
+        input: [3, 8, 8]
+        layers:
+          convs:
+            op: conv2d
+            kernel: 1
+            table:
+              columns: [out, stride]
+              rows:
+                - [8, 1]
+                - [16]  # <here>
+        """,
+        "convs",
+        ["a row needs 2 values (out, stride), got 1"],
+    ),
+    "'first' without 'repeat'": (
+        """
+        input: [3, 8, 8]
+        layers:
+          conv:
+            op: conv2d
+            out: 8
+            kernel: 1
+            first: {stride: 2}  # <here>
+        """,
+        "conv",
+        ["'first' needs 'repeat'"],
+    ),
+    "an empty layers mapping": (
+        """
+        input: [3, 8, 8]
+        layers: {}  # <here>
+        """,
+        None,
+        ["'layers' is empty"],
+    ),
+    "a from that is not a name": (
+        """
+        input: [3, 8, 8]
+        layers:
+          a: {op: relu, from: 3}  # <here>
+        """,
+        "a",
+        ["'from' must name layers"],
+    ),
     "a layer named input": (
         """
         input: [3, 8, 8]
