@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
-from .ops import OpDef, Shape, get_op, public_ops, show
+from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
 from .values import ANY, BOOL, NONNEGATIVE, POSITIVE, Kind
@@ -133,19 +133,16 @@ class _Builder:
         self, e: Entry, scope: Scope, inputs: list[str], name: str, stack: tuple, row: Scope
     ) -> str:
         """One call of an entry (one table row), with its condition and repetitions."""
+        # A layer switched off by 'if' or 'repeat: 0' stands for its (first) input.
         if e.cond is not None and not self.coerce(BOOL, e.cond, scope, "'if'", e.cond_line, name):
-            return self.skip(e, inputs, name)
+            return inputs[0]
         if e.repeat is None:
             return self.one(e, scope, inputs, name, stack, row, first=False)
         count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
         if count == 0:
-            return self.skip(e, inputs, name)
+            return inputs[0]
         for index in range(count):
             inputs = [self.one(e, scope, inputs, f"{name}.{index}", stack, row, first=index == 0)]
-        return inputs[0]
-
-    def skip(self, e: Entry, inputs: list[str], name: str) -> str:
-        """A layer switched off by 'if' or 'repeat: 0' stands for its (first) input."""
         return inputs[0]
 
     def one(
@@ -164,7 +161,8 @@ class _Builder:
             args.update(e.first)
             lines.update(e.first_lines)
         if e.op is not None:
-            op = get_op(self.pick_name(e.op, scope, public_ops(), "op", e.line, name))
+            ops = public_ops()
+            op = ops[self.pick_name(e.op, scope, ops, "op", e.line, name)]
             takes = {a.name for a in op.attrs}
             args = {**{k: v for k, v in row.items() if k in takes}, **args}
             return self.op_node(e, op, args, lines, scope, inputs, name)

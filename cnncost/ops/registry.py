@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ..errors import CnnCostError, ShapeError, did_you_mean
@@ -102,8 +103,10 @@ def register(op: OpDef) -> OpDef:
     return op
 
 
+@cache
 def public_ops() -> dict[str, OpDef]:
-    """The ops a spec may use (the network input is not one of them)."""
+    """The ops a spec may use (the network input is not one of them). Called once all ops
+    are registered, when the first spec is built."""
     return {n: o for n, o in OPS.items() if not o.internal}
 
 
