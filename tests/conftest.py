@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from cnncost.cli import main
+from cnncost.ops import get_op
 
 REFERENCE = Path(__file__).with_name("reference")
 _SCALE = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "B": 10**9}
@@ -41,6 +42,14 @@ def within_last_digit(computed: int, figure: str) -> bool:
     """True when `computed` is within one unit of the printed figure's last digit."""
     value, unit = printed(figure)
     return abs(computed - value) <= unit
+
+
+def apply_op(name: str, *inputs: tuple[int, ...], **attrs):
+    """Run an op's shape and cost rules on per-sample input shapes, defaults filled in."""
+    op = get_op(name)
+    resolved = {**op.defaults, **attrs}
+    out = op.shape(resolved, list(inputs))
+    return out, op.cost(resolved, list(inputs), out)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import apply_op
 
 from cnncost.ops import get_op
 
@@ -12,23 +13,16 @@ X = (16, 9, 7)
 N = 16 * 9 * 7
 
 
-def run(name, x, **attrs):
-    op = get_op(name)
-    a = {**op.defaults, **attrs}
-    out = op.shape(a, [x])
-    return out, op.cost(a, [x], out)
-
-
 def test_relu_inplace_by_default():
     assert get_op("relu").defaults["inplace"] is True
-    out, cost = run("relu", X)
+    out, cost = apply_op("relu", X)
     assert out == X
     assert cost.activations == 0
     assert cost.elementwise == N
 
 
 def test_relu_not_inplace_stores_output():
-    out, cost = run("relu", X, inplace=False)
+    out, cost = apply_op("relu", X, inplace=False)
     assert out == X
     assert cost.activations == N
     assert cost.elementwise == N
@@ -37,7 +31,7 @@ def test_relu_not_inplace_stores_output():
 @pytest.mark.parametrize("name", INPLACE_CAPABLE)
 @pytest.mark.parametrize("inplace", [True, False])
 def test_inplace_capable(name, inplace):
-    out, cost = run(name, X, inplace=inplace)
+    out, cost = apply_op(name, X, inplace=inplace)
     assert out == X
     assert cost.activations == (0 if inplace else N)
     assert cost.elementwise == N
@@ -48,7 +42,7 @@ def test_inplace_capable(name, inplace):
 def test_always_stores(name):
     op = get_op(name)
     assert op.attr("inplace") is None
-    out, cost = run(name, X)
+    out, cost = apply_op(name, X)
     assert out == X
     assert cost.activations == N
     assert cost.elementwise == N
@@ -59,6 +53,6 @@ def test_any_shape(x):
     n = 1
     for d in x:
         n *= d
-    out, cost = run("sigmoid", x)
+    out, cost = apply_op("sigmoid", x)
     assert out == x
     assert cost.elementwise == n

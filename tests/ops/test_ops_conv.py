@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from conftest import apply_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,13 +13,6 @@ from cnncost.errors import ShapeError
 from cnncost.ops import get_op
 
 CONV = get_op("conv2d")
-
-
-def conv(x, **attrs):
-    """Run conv2d's shape and cost rules on one per-sample input shape."""
-    a = {**CONV.defaults, **attrs}
-    out = CONV.shape(a, [x])
-    return out, CONV.cost(a, [x], out)
 
 
 def torch_out(size, k, s=1, p=0, d=1):
@@ -36,7 +30,7 @@ def test_defaults_are_pytorch_defaults():
 
 def test_plain_conv():
     c_in, h, w, c_out, k = 3, 32, 28, 16, 3
-    out, cost = conv((c_in, h, w), out=c_out, kernel=(k, k))
+    out, cost = apply_op("conv2d", (c_in, h, w), out=c_out, kernel=(k, k))
     oh, ow = h - k + 1, w - k + 1
     assert out == (c_out, oh, ow)
     assert cost.weights == c_out * k * k * c_in
@@ -63,8 +57,14 @@ def test_plain_conv():
 )
 def test_strided_padded_dilated(size, k, s, p, d):
     c_in, c_out = 8, 12
-    out, cost = conv(
-        (c_in, size, size), out=c_out, kernel=(k, k), stride=(s, s), padding=(p, p), dilation=(d, d)
+    out, cost = apply_op(
+        "conv2d",
+        (c_in, size, size),
+        out=c_out,
+        kernel=(k, k),
+        stride=(s, s),
+        padding=(p, p),
+        dilation=(d, d),
     )
     o = torch_out(size, k, s, p, d)
     assert out == (c_out, o, o)
@@ -75,12 +75,16 @@ def test_strided_padded_dilated(size, k, s, p, d):
 
 def test_known_pytorch_sizes():
     # Figures from the torchvision models, worked by hand from the formula.
-    assert conv((3, 224, 224), out=64, kernel=(7, 7), stride=(2, 2), padding=(3, 3))[0] == (
+    assert apply_op("conv2d", (3, 224, 224), out=64, kernel=(7, 7), stride=(2, 2), padding=(3, 3))[
+        0
+    ] == (
         64,
         112,
         112,
     )
-    assert conv((3, 224, 224), out=64, kernel=(11, 11), stride=(4, 4), padding=(2, 2))[0] == (
+    assert apply_op(
+        "conv2d", (3, 224, 224), out=64, kernel=(11, 11), stride=(4, 4), padding=(2, 2)
+    )[0] == (
         64,
         55,
         55,
@@ -88,7 +92,7 @@ def test_known_pytorch_sizes():
 
 
 def test_stride_and_padding_per_axis():
-    out, _ = conv((4, 20, 15), out=4, kernel=(3, 5), stride=(2, 1), padding=(1, 2))
+    out, _ = apply_op("conv2d", (4, 20, 15), out=4, kernel=(3, 5), stride=(2, 1), padding=(1, 2))
     assert out == (4, torch_out(20, 3, 2, 1), torch_out(15, 5, 1, 2))
 
 
@@ -99,7 +103,7 @@ def test_stride_and_padding_per_axis():
 def test_asymmetric_kernels_keep_size(kernel, padding):
     c, h, w, c_out = 6, 17, 13, 10
     kh, kw = kernel
-    out, cost = conv((c, h, w), out=c_out, kernel=kernel, padding=padding)
+    out, cost = apply_op("conv2d", (c, h, w), out=c_out, kernel=kernel, padding=padding)
     assert out == (c_out, h, w)
     assert cost.weights == c_out * kh * kw * c
     assert cost.weights == c_out * 3 * c
@@ -107,15 +111,15 @@ def test_asymmetric_kernels_keep_size(kernel, padding):
 
 
 def test_asymmetric_kernel_without_padding():
-    out, _ = conv((2, 9, 9), out=2, kernel=(1, 3))
+    out, _ = apply_op("conv2d", (2, 9, 9), out=2, kernel=(1, 3))
     assert out == (2, 9, 9 - 3 + 1)
-    out, _ = conv((2, 9, 9), out=2, kernel=(3, 1))
+    out, _ = apply_op("conv2d", (2, 9, 9), out=2, kernel=(3, 1))
     assert out == (2, 9 - 3 + 1, 9)
 
 
 def test_grouped():
     c_in, c_out, g, h, w, k = 32, 64, 4, 14, 14, 3
-    out, cost = conv((c_in, h, w), out=c_out, kernel=(k, k), padding=(1, 1), groups=g)
+    out, cost = apply_op("conv2d", (c_in, h, w), out=c_out, kernel=(k, k), padding=(1, 1), groups=g)
     assert out == (c_out, h, w)
     assert cost.weights == c_out * k * k * (c_in // g)
     assert cost.macs == c_out * h * w * k * k * (c_in // g)
@@ -124,15 +128,15 @@ def test_grouped():
 
 def test_grouped_is_cheaper_by_the_group_count():
     x = (32, 14, 14)
-    _, dense = conv(x, out=64, kernel=(3, 3), padding=(1, 1))
-    _, grouped = conv(x, out=64, kernel=(3, 3), padding=(1, 1), groups=8)
+    _, dense = apply_op("conv2d", x, out=64, kernel=(3, 3), padding=(1, 1))
+    _, grouped = apply_op("conv2d", x, out=64, kernel=(3, 3), padding=(1, 1), groups=8)
     assert dense.weights == 8 * grouped.weights
     assert dense.macs == 8 * grouped.macs
 
 
 def test_depthwise():
     c, h, w, k = 24, 28, 28, 3
-    out, cost = conv((c, h, w), out=c, kernel=(k, k), padding=(1, 1), groups=c)
+    out, cost = apply_op("conv2d", (c, h, w), out=c, kernel=(k, k), padding=(1, 1), groups=c)
     assert out == (c, h, w)
     # each output channel sees one input channel
     assert cost.weights == c * k * k
@@ -142,7 +146,7 @@ def test_depthwise():
 
 def test_depthwise_with_multiplier():
     c, m, h, w, k = 8, 3, 10, 10, 3
-    out, cost = conv((c, h, w), out=c * m, kernel=(k, k), groups=c)
+    out, cost = apply_op("conv2d", (c, h, w), out=c * m, kernel=(k, k), groups=c)
     o = h - k + 1
     assert out == (c * m, o, o)
     assert cost.weights == c * m * k * k
@@ -152,7 +156,7 @@ def test_depthwise_with_multiplier():
 @pytest.mark.parametrize("bias", [True, False])
 def test_bias_on_off(bias):
     c_in, c_out, h, w = 5, 7, 9, 11
-    out, cost = conv((c_in, h, w), out=c_out, kernel=(1, 1), bias=bias)
+    out, cost = apply_op("conv2d", (c_in, h, w), out=c_out, kernel=(1, 1), bias=bias)
     n_out = c_out * h * w
     assert out == (c_out, h, w)
     assert cost.biases == (c_out if bias else 0)
@@ -164,36 +168,36 @@ def test_bias_on_off(bias):
 
 @pytest.mark.parametrize(("k", "d"), [((3, 3), (1, 1)), ((5, 5), (1, 1)), ((4, 2), (1, 1))])
 def test_same_keeps_size(k, d):
-    out, cost = conv((3, 19, 23), out=8, kernel=k, padding="same", dilation=d)
+    out, cost = apply_op("conv2d", (3, 19, 23), out=8, kernel=k, padding="same", dilation=d)
     assert out == (8, 19, 23)
     assert cost.macs == 8 * 19 * 23 * k[0] * k[1] * 3
 
 
 def test_same_with_dilation_keeps_size():
-    out, _ = conv((3, 19, 23), out=8, kernel=(3, 3), padding="same", dilation=(2, 3))
+    out, _ = apply_op("conv2d", (3, 19, 23), out=8, kernel=(3, 3), padding="same", dilation=(2, 3))
     assert out == (8, 19, 23)
 
 
 def test_valid_is_no_padding():
-    out, _ = conv((3, 19, 23), out=8, kernel=(5, 3), padding="valid")
+    out, _ = apply_op("conv2d", (3, 19, 23), out=8, kernel=(5, 3), padding="valid")
     assert out == (8, 19 - 5 + 1, 23 - 3 + 1)
 
 
 def test_same_with_stride_two_is_refused():
     with pytest.raises(ShapeError, match="stride"):
-        conv((3, 16, 16), out=8, kernel=(3, 3), padding="same", stride=(2, 2))
+        apply_op("conv2d", (3, 16, 16), out=8, kernel=(3, 3), padding="same", stride=(2, 2))
     with pytest.raises(ShapeError):
-        conv((3, 16, 16), out=8, kernel=(3, 3), padding="same", stride=(1, 2))
+        apply_op("conv2d", (3, 16, 16), out=8, kernel=(3, 3), padding="same", stride=(1, 2))
 
 
 def test_channels_not_divisible_by_groups():
     with pytest.raises(ShapeError, match="groups"):
-        conv((30, 8, 8), out=32, kernel=(3, 3), groups=4)
+        apply_op("conv2d", (30, 8, 8), out=32, kernel=(3, 3), groups=4)
 
 
 def test_out_not_divisible_by_groups():
     with pytest.raises(ShapeError, match="groups"):
-        conv((32, 8, 8), out=30, kernel=(3, 3), groups=4)
+        apply_op("conv2d", (32, 8, 8), out=30, kernel=(3, 3), groups=4)
 
 
 @pytest.mark.parametrize(
@@ -207,20 +211,20 @@ def test_out_not_divisible_by_groups():
 )
 def test_spatial_size_collapsing_to_zero(x, attrs):
     with pytest.raises(ShapeError, match="collapses"):
-        conv(x, out=4, **attrs)
+        apply_op("conv2d", x, out=4, **attrs)
 
 
 def test_exact_fit_gives_one():
-    out, _ = conv((3, 5, 5), out=4, kernel=(5, 5))
+    out, _ = apply_op("conv2d", (3, 5, 5), out=4, kernel=(5, 5))
     assert out == (4, 1, 1)
-    out, _ = conv((3, 5, 5), out=4, kernel=(3, 3), dilation=(2, 2))
+    out, _ = apply_op("conv2d", (3, 5, 5), out=4, kernel=(3, 3), dilation=(2, 2))
     assert out == (4, 1, 1)
 
 
 @pytest.mark.parametrize("x", [(3, 8), (8,), (1, 3, 8, 8), ()])
 def test_wrong_rank(x):
     with pytest.raises(ShapeError):
-        conv(x, out=4, kernel=(3, 3))
+        apply_op("conv2d", x, out=4, kernel=(3, 3))
 
 
 # -- property: shape rule and MACs against an independent count of window positions --------
@@ -264,9 +268,9 @@ def test_conv_shape_and_macs_property(case):
     ow = positions(w, kw, sw, pw, dw)
     if oh == 0 or ow == 0:
         with pytest.raises(ShapeError, match="collapses"):
-            conv(x, **a)
+            apply_op("conv2d", x, **a)
         return
-    out, cost = conv(x, **a)
+    out, cost = apply_op("conv2d", x, **a)
     assert oh == torch_out(h, kh, sh, ph, dh)
     assert out == (a["out"], oh, ow)
     per_output = kh * kw * c_in // a["groups"]
@@ -284,12 +288,12 @@ def test_conv_shape_and_macs_property(case):
 def test_depthwise_separable_cost(h, d, f, n):
     # a tensor H×H×F and N filters of D×D
     x = (f, h, h)
-    _, standard = conv(x, out=n, kernel=(d, d), padding="same", bias=False)
+    _, standard = apply_op("conv2d", x, out=n, kernel=(d, d), padding="same", bias=False)
     assert standard.macs == n * h**2 * d**2 * f
 
-    dw_out, dw = conv(x, out=f, kernel=(d, d), padding="same", groups=f, bias=False)
+    dw_out, dw = apply_op("conv2d", x, out=f, kernel=(d, d), padding="same", groups=f, bias=False)
     assert dw_out == (f, h, h)
-    _, pw = conv(dw_out, out=n, kernel=(1, 1), bias=False)
+    _, pw = apply_op("conv2d", dw_out, out=n, kernel=(1, 1), bias=False)
     assert dw.macs + pw.macs == h**2 * d**2 * f + n * h**2 * f
     # the ratio the MobileNet paper derives: 1/N + 1/D²
     assert Fraction(dw.macs + pw.macs, standard.macs) == Fraction(1, n) + Fraction(1, d**2)
@@ -297,9 +301,9 @@ def test_depthwise_separable_cost(h, d, f, n):
 
 def test_two_3x3_versus_one_5x5():
     c, size = 16, 5
-    mid, a1 = conv((c, size, size), out=c, kernel=(3, 3), bias=False)
-    out2, a2 = conv(mid, out=c, kernel=(3, 3), bias=False)
-    out5, b = conv((c, size, size), out=c, kernel=(5, 5), bias=False)
+    mid, a1 = apply_op("conv2d", (c, size, size), out=c, kernel=(3, 3), bias=False)
+    out2, a2 = apply_op("conv2d", mid, out=c, kernel=(3, 3), bias=False)
+    out5, b = apply_op("conv2d", (c, size, size), out=c, kernel=(5, 5), bias=False)
     # same receptive field: both see the whole 5×5 input from one output position
     assert out2 == out5 == (c, 1, 1)
     assert a1.weights + a2.weights == 2 * 3 * 3 * c * c
@@ -312,9 +316,9 @@ def test_two_3x3_versus_one_5x5():
 def test_two_3x3_versus_5x5_macs_per_position():
     c, h = 8, 20
     x = (c, h, h)
-    _, a1 = conv(x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
-    _, a2 = conv(x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
-    _, b = conv(x, out=c, kernel=(5, 5), padding=(2, 2), bias=False)
+    _, a1 = apply_op("conv2d", x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
+    _, a2 = apply_op("conv2d", x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
+    _, b = apply_op("conv2d", x, out=c, kernel=(5, 5), padding=(2, 2), bias=False)
     assert Fraction(a1.macs + a2.macs, h * h * c * c) == 18
     assert Fraction(b.macs, h * h * c * c) == 25
 
@@ -322,9 +326,9 @@ def test_two_3x3_versus_5x5_macs_per_position():
 def test_1x3_then_3x1_versus_3x3():
     c, h = 12, 17
     x = (c, h, h)
-    mid, row = conv(x, out=c, kernel=(1, 3), padding=(0, 1), bias=False)
-    out, col = conv(mid, out=c, kernel=(3, 1), padding=(1, 0), bias=False)
-    full_out, full = conv(x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
+    mid, row = apply_op("conv2d", x, out=c, kernel=(1, 3), padding=(0, 1), bias=False)
+    out, col = apply_op("conv2d", mid, out=c, kernel=(3, 1), padding=(1, 0), bias=False)
+    full_out, full = apply_op("conv2d", x, out=c, kernel=(3, 3), padding=(1, 1), bias=False)
     assert mid == out == full_out == (c, h, h)
     assert row.weights + col.weights == (3 + 3) * c * c
     assert full.weights == 9 * c * c
@@ -338,9 +342,9 @@ def test_three_3x3_versus_one_7x7():
     x = (c, 7, 7)
     shape, total = x, 0
     for _ in range(3):
-        shape, cost = conv(shape, out=c, kernel=(3, 3), bias=False)
+        shape, cost = apply_op("conv2d", shape, out=c, kernel=(3, 3), bias=False)
         total += cost.weights
-    out7, big = conv(x, out=c, kernel=(7, 7), bias=False)
+    out7, big = apply_op("conv2d", x, out=c, kernel=(7, 7), bias=False)
     # same effective receptive field: 7×7 -> 1×1 either way
     assert shape == out7 == (c, 1, 1)
     assert total == 3 * (3**2 * c**2)
@@ -350,21 +354,23 @@ def test_three_3x3_versus_one_7x7():
 
 def test_vgg_conv_params_from_the_seed():
     # "CONV3-64 params: (3×3×3)×64" and "(3×3×64)×64", not counting biases
-    out, first = conv((3, 224, 224), out=64, kernel=(3, 3), padding=(1, 1), bias=False)
+    out, first = apply_op(
+        "conv2d", (3, 224, 224), out=64, kernel=(3, 3), padding=(1, 1), bias=False
+    )
     assert out == (64, 224, 224)
     assert first.weights == (3 * 3 * 3) * 64
     assert first.activations == 224 * 224 * 64
-    _, second = conv(out, out=64, kernel=(3, 3), padding=(1, 1), bias=False)
+    _, second = apply_op("conv2d", out, out=64, kernel=(3, 3), padding=(1, 1), bias=False)
     assert second.weights == (3 * 3 * 64) * 64
-    _, late = conv((512, 14, 14), out=512, kernel=(3, 3), padding=(1, 1), bias=False)
+    _, late = apply_op("conv2d", (512, 14, 14), out=512, kernel=(3, 3), padding=(1, 1), bias=False)
     assert late.weights == (3 * 3 * 512) * 512
 
 
 def test_naive_inception_conv_ops_from_the_seed():
     x = (256, 28, 28)
-    _, c1 = conv(x, out=128, kernel=(1, 1))
-    _, c3 = conv(x, out=192, kernel=(3, 3), padding=(1, 1))
-    _, c5 = conv(x, out=96, kernel=(5, 5), padding=(2, 2))
+    _, c1 = apply_op("conv2d", x, out=128, kernel=(1, 1))
+    _, c3 = apply_op("conv2d", x, out=192, kernel=(3, 3), padding=(1, 1))
+    _, c5 = apply_op("conv2d", x, out=96, kernel=(5, 5), padding=(2, 2))
     assert c1.macs == 28 * 28 * 128 * 1 * 1 * 256
     assert c3.macs == 28 * 28 * 192 * 3 * 3 * 256
     assert c5.macs == 28 * 28 * 96 * 5 * 5 * 256

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from conftest import apply_op
 
 from cnncost.errors import ShapeError
 from cnncost.ops import get_op
 
 LINEAR = get_op("linear")
-
-
-def linear(x, **attrs):
-    a = {**LINEAR.defaults, **attrs}
-    out = LINEAR.shape(a, [x])
-    return out, LINEAR.cost(a, [x], out)
 
 
 def test_bias_defaults_on():
@@ -22,7 +17,7 @@ def test_bias_defaults_on():
 
 def test_one_dimensional_input():
     d_in, d_out = 300, 17
-    out, cost = linear((d_in,), out=d_out)
+    out, cost = apply_op("linear", (d_in,), out=d_out)
     assert out == (d_out,)
     assert cost.weights == d_in * d_out
     assert cost.biases == d_out
@@ -34,7 +29,7 @@ def test_one_dimensional_input():
 
 def test_without_bias():
     d_in, d_out = 64, 10
-    out, cost = linear((d_in,), out=d_out, bias=False)
+    out, cost = apply_op("linear", (d_in,), out=d_out, bias=False)
     assert out == (d_out,)
     assert cost.weights == d_in * d_out
     assert cost.biases == 0
@@ -44,7 +39,7 @@ def test_without_bias():
 
 def test_sequence_input():
     seq, d, d_out = 49, 96, 384
-    out, cost = linear((seq, d), out=d_out)
+    out, cost = apply_op("linear", (seq, d), out=d_out)
     assert out == (seq, d_out)
     # the weights are shared by every row
     assert cost.weights == d * d_out
@@ -56,15 +51,15 @@ def test_sequence_input():
 
 def test_vgg_fc_layers_from_the_seed():
     # FC: 7×7×512×4096, 4096×4096, 4096×1000 weights (not counting biases)
-    out, fc6 = linear((7 * 7 * 512,), out=4096, bias=False)
+    out, fc6 = apply_op("linear", (7 * 7 * 512,), out=4096, bias=False)
     assert fc6.weights == 7 * 7 * 512 * 4096
-    out, fc7 = linear(out, out=4096, bias=False)
+    out, fc7 = apply_op("linear", out, out=4096, bias=False)
     assert fc7.weights == 4096 * 4096
-    out, fc8 = linear(out, out=1000, bias=False)
+    out, fc8 = apply_op("linear", out, out=1000, bias=False)
     assert out == (1000,)
     assert fc8.weights == 4096 * 1000
 
 
 def test_scalar_input_is_refused():
     with pytest.raises(ShapeError):
-        linear((), out=4)
+        apply_op("linear", (), out=4)

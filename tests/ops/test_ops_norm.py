@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import apply_op
 
 from cnncost.errors import ShapeError
 from cnncost.ops import get_op
-
-
-def run(name, x, **attrs):
-    op = get_op(name)
-    a = {**op.defaults, **attrs}
-    out = op.shape(a, [x])
-    return out, op.cost(a, [x], out)
 
 
 def test_batchnorm_defaults():
@@ -25,7 +19,7 @@ def test_batchnorm_defaults():
 
 def test_batchnorm_2d():
     c, h, w = 64, 56, 56
-    out, cost = run("batchnorm", (c, h, w))
+    out, cost = apply_op("batchnorm", (c, h, w))
     assert out == (c, h, w)
     assert cost.weights == c  # gamma
     assert cost.biases == c  # beta
@@ -38,7 +32,7 @@ def test_batchnorm_2d():
 
 def test_batchnorm_1d():
     f = 4096
-    out, cost = run("batchnorm", (f,))
+    out, cost = apply_op("batchnorm", (f,))
     assert out == (f,)
     assert cost.weights == cost.biases == f
     assert cost.buffers == 2 * f + 1
@@ -47,7 +41,7 @@ def test_batchnorm_1d():
 
 def test_batchnorm_without_affine():
     c, h, w = 32, 7, 7
-    _, cost = run("batchnorm", (c, h, w), affine=False)
+    _, cost = apply_op("batchnorm", (c, h, w), affine=False)
     assert cost.weights == 0
     assert cost.biases == 0
     assert cost.buffers == 2 * c + 1
@@ -56,25 +50,25 @@ def test_batchnorm_without_affine():
 
 def test_batchnorm_without_running_stats():
     c, h, w = 32, 7, 7
-    _, cost = run("batchnorm", (c, h, w), track_running_stats=False)
+    _, cost = apply_op("batchnorm", (c, h, w), track_running_stats=False)
     assert cost.buffers == 0
     assert cost.weights == cost.biases == c
 
 
 def test_batchnorm_neither():
-    _, cost = run("batchnorm", (8, 2, 2), affine=False, track_running_stats=False)
+    _, cost = apply_op("batchnorm", (8, 2, 2), affine=False, track_running_stats=False)
     assert (cost.weights, cost.biases, cost.buffers) == (0, 0, 0)
 
 
 def test_batchnorm_needs_channels():
     with pytest.raises(ShapeError):
-        run("batchnorm", ())
+        apply_op("batchnorm", ())
 
 
 @pytest.mark.parametrize("size", [1, 5, 7])
 def test_lrn(size):
     c, h, w = 96, 55, 55
-    out, cost = run("lrn", (c, h, w), size=size)
+    out, cost = apply_op("lrn", (c, h, w), size=size)
     assert out == (c, h, w)
     assert cost.elementwise == (size + 3) * c * h * w
     assert cost.activations == c * h * w
@@ -83,4 +77,4 @@ def test_lrn(size):
 
 def test_lrn_needs_chw():
     with pytest.raises(ShapeError):
-        run("lrn", (96,), size=5)
+        apply_op("lrn", (96,), size=5)

@@ -7,18 +7,11 @@ import math
 from fractions import Fraction
 
 import pytest
+from conftest import apply_op
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnncost.errors import ShapeError
-from cnncost.ops import get_op
-
-
-def pool(name, x, **attrs):
-    op = get_op(name)
-    a = {**op.defaults, **attrs}
-    out = op.shape(a, [x])
-    return out, op.cost(a, [x], out)
 
 
 def torch_pool_out(size, k, s, p, d=1, ceil_mode=False):
@@ -54,7 +47,7 @@ def windows(size, k, s, p, d=1, ceil_mode=False):
 @pytest.mark.parametrize("name", ["maxpool", "avgpool"])
 def test_stride_defaults_to_kernel(name):
     c, h, w = 64, 112, 112
-    out, cost = pool(name, (c, h, w), kernel=(2, 2))
+    out, cost = apply_op(name, (c, h, w), kernel=(2, 2))
     assert out == (c, h // 2, w // 2)
     assert cost.elementwise == c * (h // 2) * (w // 2) * 2 * 2
     assert cost.activations == c * (h // 2) * (w // 2)
@@ -63,8 +56,8 @@ def test_stride_defaults_to_kernel(name):
 
 def test_vgg_pools_from_the_seed():
     # POOL2: [224x224x64] -> [112x112x64], ... -> [7x7x512]
-    assert pool("maxpool", (64, 224, 224), kernel=(2, 2), stride=(2, 2))[0] == (64, 112, 112)
-    assert pool("maxpool", (512, 14, 14), kernel=(2, 2), stride=(2, 2))[0] == (512, 7, 7)
+    assert apply_op("maxpool", (64, 224, 224), kernel=(2, 2), stride=(2, 2))[0] == (64, 112, 112)
+    assert apply_op("maxpool", (512, 14, 14), kernel=(2, 2), stride=(2, 2))[0] == (512, 7, 7)
 
 
 @pytest.mark.parametrize("name", ["maxpool", "avgpool"])
@@ -74,7 +67,7 @@ def test_vgg_pools_from_the_seed():
 )
 def test_floor_mode(name, size, k, s, p):
     c = 3
-    out, cost = pool(name, (c, size, size), kernel=(k, k), stride=(s, s), padding=(p, p))
+    out, cost = apply_op(name, (c, size, size), kernel=(k, k), stride=(s, s), padding=(p, p))
     o = (size + 2 * p - (k - 1) - 1) // s + 1
     assert out == (c, o, o)
     assert cost.elementwise == c * o * o * k * k
@@ -82,7 +75,7 @@ def test_floor_mode(name, size, k, s, p):
 
 def test_resnet_stem_pool():
     # torchvision ResNet: MaxPool2d(3, 2, 1) on 112×112 gives 56×56
-    assert pool("maxpool", (64, 112, 112), kernel=(3, 3), stride=(2, 2), padding=(1, 1))[0] == (
+    assert apply_op("maxpool", (64, 112, 112), kernel=(3, 3), stride=(2, 2), padding=(1, 1))[0] == (
         64,
         56,
         56,
@@ -104,7 +97,7 @@ def test_resnet_stem_pool():
 )
 def test_ceil_mode(name, size, k, s, p):
     c = 2
-    out, cost = pool(
+    out, cost = apply_op(
         name, (c, size, size), kernel=(k, k), stride=(s, s), padding=(p, p), ceil_mode=True
     )
     o = torch_pool_out(size, k, s, p, ceil_mode=True)
@@ -118,7 +111,7 @@ def test_ceil_mode_drops_a_window_starting_in_right_padding():
     # but the fourth would start at padded position 6 = size + padding, in the right
     # padding, so PyTorch keeps 3.
     assert math.ceil(Fraction(5 + 2 - 2, 2)) + 1 == 4
-    out, _ = pool(
+    out, _ = apply_op(
         "maxpool", (1, 5, 5), kernel=(2, 2), stride=(2, 2), padding=(1, 1), ceil_mode=True
     )
     assert out == (1, 3, 3)
@@ -126,19 +119,19 @@ def test_ceil_mode_drops_a_window_starting_in_right_padding():
 
 def test_ceil_mode_rounds_up():
     # 7 with kernel 2, stride 2: floor gives 3, ceil gives 4 (the last window overhangs)
-    assert pool("maxpool", (1, 7, 7), kernel=(2, 2))[0] == (1, 3, 3)
-    assert pool("maxpool", (1, 7, 7), kernel=(2, 2), ceil_mode=True)[0] == (1, 4, 4)
+    assert apply_op("maxpool", (1, 7, 7), kernel=(2, 2))[0] == (1, 3, 3)
+    assert apply_op("maxpool", (1, 7, 7), kernel=(2, 2), ceil_mode=True)[0] == (1, 4, 4)
 
 
 def test_maxpool_dilation():
     size, k, s, d = 20, 3, 1, 2
-    out, _ = pool("maxpool", (1, size, size), kernel=(k, k), stride=(s, s), dilation=(d, d))
+    out, _ = apply_op("maxpool", (1, size, size), kernel=(k, k), stride=(s, s), dilation=(d, d))
     o = (size - d * (k - 1) - 1) // s + 1
     assert out == (1, o, o)
 
 
 def test_rectangular_window():
-    out, cost = pool("avgpool", (4, 10, 9), kernel=(2, 3), stride=(2, 3))
+    out, cost = apply_op("avgpool", (4, 10, 9), kernel=(2, 3), stride=(2, 3))
     assert out == (4, 5, 3)
     assert cost.elementwise == 4 * 5 * 3 * 2 * 3
 
@@ -147,25 +140,25 @@ def test_rectangular_window():
 @pytest.mark.parametrize(("k", "p"), [((3, 3), (2, 2)), ((2, 2), (2, 0)), ((4, 4), (0, 3))])
 def test_padding_over_half_the_kernel(name, k, p):
     with pytest.raises(ShapeError, match="half"):
-        pool(name, (3, 32, 32), kernel=k, padding=p)
+        apply_op(name, (3, 32, 32), kernel=k, padding=p)
 
 
 @pytest.mark.parametrize("name", ["maxpool", "avgpool"])
 def test_padding_exactly_half_the_kernel_is_allowed(name):
-    out, _ = pool(name, (3, 8, 8), kernel=(2, 2), stride=(1, 1), padding=(1, 1))
+    out, _ = apply_op(name, (3, 8, 8), kernel=(2, 2), stride=(1, 1), padding=(1, 1))
     assert out == (3, 9, 9)
 
 
 @pytest.mark.parametrize("name", ["maxpool", "avgpool"])
 def test_pool_collapses(name):
     with pytest.raises(ShapeError, match="collapses"):
-        pool(name, (3, 2, 8), kernel=(3, 3))
+        apply_op(name, (3, 2, 8), kernel=(3, 3))
 
 
 @pytest.mark.parametrize("name", ["maxpool", "avgpool", "global_avgpool", "adaptive_avgpool"])
 def test_pool_wrong_rank(name):
     with pytest.raises(ShapeError):
-        pool(name, (8, 8), kernel=(2, 2), output=(1, 1))
+        apply_op(name, (8, 8), kernel=(2, 2), output=(1, 1))
 
 
 @settings(max_examples=200, deadline=None)
@@ -182,9 +175,9 @@ def test_pool_size_property(size, k, s, p, ceil_mode):
     expected = windows(size, k, s, p, ceil_mode=ceil_mode)
     if size + 2 * p < k:
         with pytest.raises(ShapeError, match="collapses"):
-            pool("maxpool", (1, size, size), kernel=(k, k), stride=(s, s), padding=(p, p))
+            apply_op("maxpool", (1, size, size), kernel=(k, k), stride=(s, s), padding=(p, p))
         return
-    out, cost = pool(
+    out, cost = apply_op(
         "maxpool",
         (1, size, size),
         kernel=(k, k),
@@ -203,7 +196,7 @@ def test_pool_size_property(size, k, s, p, ceil_mode):
 @pytest.mark.parametrize("name", ["global_avgpool", "global_maxpool"])
 def test_global_pool(name):
     c, h, w = 2048, 7, 7
-    out, cost = pool(name, (c, h, w))
+    out, cost = apply_op(name, (c, h, w))
     assert out == (c, 1, 1)
     assert cost.elementwise == c * h * w
     assert cost.activations == c
@@ -233,7 +226,7 @@ def test_adaptive_window_lengths_by_hand():
 )
 def test_adaptive_avgpool(h, w, oh, ow):
     c = 5
-    out, cost = pool("adaptive_avgpool", (c, h, w), output=(oh, ow))
+    out, cost = apply_op("adaptive_avgpool", (c, h, w), output=(oh, ow))
     assert out == (c, oh, ow)
     assert cost.elementwise == c * adaptive_total(h, oh) * adaptive_total(w, ow)
     assert cost.activations == c * oh * ow
@@ -241,12 +234,12 @@ def test_adaptive_avgpool(h, w, oh, ow):
 
 def test_adaptive_to_one_is_global():
     c, h, w = 3, 9, 11
-    _, adaptive = pool("adaptive_avgpool", (c, h, w), output=(1, 1))
-    _, global_ = pool("global_avgpool", (c, h, w))
+    _, adaptive = apply_op("adaptive_avgpool", (c, h, w), output=(1, 1))
+    _, global_ = apply_op("global_avgpool", (c, h, w))
     assert adaptive.elementwise == global_.elementwise == c * h * w
 
 
 def test_adaptive_7_to_3_and_10_to_4():
     c = 4
-    _, cost = pool("adaptive_avgpool", (c, 7, 10), output=(3, 4))
+    _, cost = apply_op("adaptive_avgpool", (c, 7, 10), output=(3, 4))
     assert cost.elementwise == c * 9 * 12

@@ -3,50 +3,44 @@
 from __future__ import annotations
 
 import pytest
+from conftest import apply_op
 
 from cnncost.errors import ShapeError
-from cnncost.ops import Cost, get_op
-
-
-def run(name, x, **attrs):
-    op = get_op(name)
-    a = {**op.defaults, **attrs}
-    out = op.shape(a, [x])
-    return out, op.cost(a, [x], out)
+from cnncost.ops import Cost
 
 
 def test_flatten_from_channels():
     c, h, w = 512, 7, 7
-    out, cost = run("flatten", (c, h, w))
+    out, cost = apply_op("flatten", (c, h, w))
     assert out == (c * h * w,)
     assert cost == Cost()
 
 
 def test_flatten_from_dim_2():
     c, h, w = 96, 14, 15
-    out, cost = run("flatten", (c, h, w), start_dim=2)
+    out, cost = apply_op("flatten", (c, h, w), start_dim=2)
     assert out == (c, h * w)
     assert cost == Cost()
 
 
 def test_flatten_end_dim():
-    out, _ = run("flatten", (2, 3, 4), start_dim=1, end_dim=2)
+    out, _ = apply_op("flatten", (2, 3, 4), start_dim=1, end_dim=2)
     assert out == (2 * 3, 4)
 
 
 def test_flatten_one_dimensional_input():
-    assert run("flatten", (10,))[0] == (10,)
+    assert apply_op("flatten", (10,))[0] == (10,)
 
 
 def test_flatten_end_before_start():
     with pytest.raises(ShapeError):
-        run("flatten", (2, 3, 4), start_dim=3, end_dim=1)
+        apply_op("flatten", (2, 3, 4), start_dim=3, end_dim=1)
 
 
 @pytest.mark.parametrize("name", ["dropout", "identity"])
 @pytest.mark.parametrize("x", [(4096,), (3, 8, 8)])
 def test_free_ops(name, x):
-    out, cost = run(name, x)
+    out, cost = apply_op(name, x)
     assert out == x
     assert cost == Cost()
 
@@ -54,34 +48,34 @@ def test_free_ops(name, x):
 @pytest.mark.parametrize(("parts", "index"), [(2, 0), (2, 1), (4, 3)])
 def test_channel_split(parts, index):
     c, h, w = 116, 28, 28
-    out, cost = run("channel_split", (c, h, w), parts=parts, index=index)
+    out, cost = apply_op("channel_split", (c, h, w), parts=parts, index=index)
     assert out == (c // parts, h, w)
     assert cost == Cost()
 
 
 def test_channel_split_defaults_halve():
-    assert run("channel_split", (24, 5, 5))[0] == (12, 5, 5)
+    assert apply_op("channel_split", (24, 5, 5))[0] == (12, 5, 5)
 
 
 def test_channel_split_uneven():
     with pytest.raises(ShapeError):
-        run("channel_split", (10, 4, 4), parts=3)
+        apply_op("channel_split", (10, 4, 4), parts=3)
 
 
 def test_channel_split_index_out_of_range():
     with pytest.raises(ShapeError, match="index"):
-        run("channel_split", (12, 4, 4), parts=3, index=3)
+        apply_op("channel_split", (12, 4, 4), parts=3, index=3)
 
 
 def test_channel_split_needs_channels():
     with pytest.raises(ShapeError):
-        run("channel_split", ())
+        apply_op("channel_split", ())
 
 
 @pytest.mark.parametrize("groups", [1, 3, 8])
 def test_channel_shuffle(groups):
     c, h, w = 24 * 8, 7, 7
-    out, cost = run("channel_shuffle", (c, h, w), groups=groups)
+    out, cost = apply_op("channel_shuffle", (c, h, w), groups=groups)
     assert out == (c, h, w)
     assert cost.activations == c * h * w
     assert cost.elementwise == cost.macs == cost.weights == 0
@@ -89,4 +83,4 @@ def test_channel_shuffle(groups):
 
 def test_channel_shuffle_groups_must_divide():
     with pytest.raises(ShapeError, match="groups"):
-        run("channel_shuffle", (10, 4, 4), groups=3)
+        apply_op("channel_shuffle", (10, 4, 4), groups=3)
