@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .ops import Shape
 
@@ -147,8 +148,6 @@ class Report:
 def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
     """Cost every node of `graph`; per-sample costs are scaled by the batch."""
     if dtype not in DTYPE_BYTES:
-        from .errors import CnnCostError, did_you_mean
-
         raise CnnCostError(
             f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}; "
             f"use one of {', '.join(DTYPE_BYTES)}"
