@@ -16,7 +16,7 @@ from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
-from .values import ANY, BOOL, NONNEGATIVE, POSITIVE, Kind
+from .values import ANY, BOOL, FLOAT, NONNEGATIVE, POSITIVE, Kind
 
 MAX_NESTING = 40  # block calls inside block calls; deeper means recursion without end
 Scope = dict[str, Any]
@@ -36,6 +36,10 @@ class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.nodes: dict[str, Node] = {}
+        # Set while expanding a training-only entry or one with a survival probability;
+        # every layer made meanwhile carries them.
+        self.train_only = False
+        self.survival = 1.0
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -137,13 +141,51 @@ class _Builder:
         if e.cond is not None and not self.coerce(BOOL, e.cond, scope, "'if'", e.cond_line, name):
             return inputs[0]
         if e.repeat is None:
-            return self.one(e, scope, inputs, name, stack, row, first=False)
+            return self.instance(e, scope, inputs, name, stack, row, first=False)
         count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
         if count == 0:
             return inputs[0]
         for index in range(count):
-            inputs = [self.one(e, scope, inputs, f"{name}.{index}", stack, row, first=index == 0)]
+            inputs = [
+                self.instance(
+                    e,
+                    {**scope, "repeat_index": index},
+                    inputs,
+                    f"{name}.{index}",
+                    stack,
+                    row,
+                    first=index == 0,
+                )
+            ]
         return inputs[0]
+
+    def instance(
+        self,
+        e: Entry,
+        scope: Scope,
+        inputs: list[str],
+        name: str,
+        stack: tuple,
+        row: Scope,
+        first: bool,
+    ) -> str:
+        """One layer or block instance, under its training-only flag and its probability
+        of running in a training step."""
+        saved = (self.train_only, self.survival)
+        if e.train_only is not None:
+            flag = self.coerce(BOOL, e.train_only, scope, "'train_only'", e.train_only_line, name)
+            self.train_only = self.train_only or flag
+        if e.survival is not None:
+            p = self.coerce(FLOAT, e.survival, scope, "'survival'", e.survival_line, name)
+            if not 0 < p <= 1:
+                raise self.error(
+                    f"'survival' must be a probability in (0, 1], got {p}", e.survival_line, name
+                )
+            self.survival *= p
+        try:
+            return self.one(e, scope, inputs, name, stack, row, first)
+        finally:
+            self.train_only, self.survival = saved
 
     def one(
         self,
@@ -286,6 +328,14 @@ class _Builder:
                         f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
                     )
                 attrs[attr.name] = op.defaults[attr.name]
+        if not self.train_only:
+            for i in inputs:
+                if self.nodes[i].train_only:
+                    raise self.error(
+                        f"reads {i!r}, a training-only layer; only training-only layers may",
+                        e.sources_line or e.line,
+                        name,
+                    )
         shapes = [self.nodes[i].shape for i in inputs]
         try:
             shape = op.shape(attrs, shapes)
@@ -295,7 +345,18 @@ class _Builder:
             else:
                 detail = f" (input {show(shapes[0])})" if shapes else ""
             raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
-        return self.add(Node(name, op, attrs, tuple(inputs), tuple(shapes), shape, e.line))
+        node = Node(
+            name,
+            op,
+            attrs,
+            tuple(inputs),
+            tuple(shapes),
+            shape,
+            e.line,
+            train_only=self.train_only,
+            survival=self.survival,
+        )
+        return self.add(node)
 
     def add(self, node: Node) -> str:
         if node.name in self.nodes:
@@ -352,6 +413,13 @@ def build(
     builder = _Builder(spec)
     builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
     output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
+    if builder.nodes[output].train_only:
+        raise SpecError(
+            f"the model's output {output!r} is a training-only layer; name the inference "
+            "output with a top-level 'output:'",
+            file=spec.file,
+            line=builder.nodes[output].line,
+        )
     v = spec.variants.get(variant) if variant else None
     return Graph(
         model=variant or spec.name,

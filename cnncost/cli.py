@@ -272,6 +272,307 @@ def ops(name: str | None) -> None:
     click.echo(text, nl=False)
 
 
+ROOFLINE_DTYPES = ("fp32", "tf32", "fp16", "bf16")
+
+
+def _hardware_options(func: Callable) -> Callable:
+    func = click.option(
+        "--hardware-file",
+        type=click.Path(dir_okay=False),
+        help="A YAML file of your own devices, laid over the built-in table.",
+    )(func)
+    func = click.option(
+        "--hardware",
+        metavar="NAME",
+        help="Device for the roofline (see `cnncost hardware`) [default: the detected GPU, "
+        "or generic-cpu].",
+    )(func)
+    return func
+
+
+def _report_for(model: str, input_shape, batch, dtype: str) -> Report:
+    """The analytic report whose byte counts match a compute dtype (tf32 stores fp32)."""
+    return _analyze(model, input_shape, batch, "fp32" if dtype == "tf32" else dtype)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  cnncost verify resnet50
+  cnncost verify my_net.yaml --batch 2
+  cnncost verify vit_b_16 --device meta       shapes and counts only, no arithmetic
+  cnncost verify googlenet --format json
+
+Exit status: 0 when every count agrees, 1 on any mismatch, 2 on a usage or spec error.
+Needs PyTorch: pip install 'cnncost[torch]'.""",
+)
+@click.argument("model")
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda", "meta")),
+    default="cpu",
+    show_default=True,
+    help="Where torch runs the model; meta checks shapes and counts without computing.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="CxHxW",
+    help="Input shape without the batch [default: the spec's].",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Batch size [default: the spec's, usually 1].",
+)
+@_output_option
+def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> None:
+    """Build MODEL in torch and check every layer's shape, parameters and MACs.
+
+    The module gets random weights; its submodules carry the spec's layer names.
+    MACs are checked against torch.utils.flop_counter.FlopCounterMode (FLOPs / 2).
+    """
+    from .backend import require_torch
+
+    require_torch()
+    from . import build_graph
+    from .backend.timing import check_device
+    from .backend.verify import verify as run_verify
+    from .render.measure import verify_json, verify_text
+
+    graph = build_graph(model, input_shape=input_shape, batch=batch)
+    if device == "cuda":
+        check_device(device)
+    result = run_verify(graph, device=device)
+    _emit(verify_json(result) if fmt == "json" else verify_text(result), output)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  cnncost roofline resnet50 --hardware h100-sxm --dtype bf16 --batch 256
+  cnncost roofline mobilenet_v2 --hardware a100 --table     depthwise layers are memory-bound
+  cnncost roofline vgg16 --hardware my_gpu --hardware-file gpus.yaml --backward
+
+No PyTorch needed: the prediction comes from the analytic counts and the device table.""",
+)
+@click.argument("model")
+@_hardware_options
+@click.option(
+    "--dtype",
+    type=click.Choice(ROOFLINE_DTYPES),
+    default="fp32",
+    show_default=True,
+    help="Compute type; tf32 is fp32 on tensor cores.",
+)
+@click.option("--backward", is_flag=True, help="Forward and backward (a training step).")
+@click.option("--table", "as_table", is_flag=True, help="Add the per-layer table.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="CxHxW",
+    help="Input shape without the batch [default: the spec's].",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Batch size [default: the spec's, usually 1].",
+)
+@_output_option
+def roofline(
+    model, hardware, hardware_file, dtype, backward, as_table, fmt, input_shape, batch, output
+) -> None:
+    """Predict MODEL's time per layer on a device: compute- or memory-bound, and how long."""
+    from .hardware import hardware_table, pick_hardware
+    from .render.measure import roofline_json, roofline_text
+    from .roofline import roofline as predict
+
+    report = _report_for(model, input_shape, batch, dtype)
+    hw = pick_hardware(hardware, hardware_table(hardware_file), None)
+    rl = predict(report, hw, dtype, backward)
+    _emit(roofline_json(rl) if fmt == "json" else roofline_text(rl, as_table), output)
+
+
+@cli.command(
+    name="time",
+    epilog="""\b
+Examples:
+  cnncost time resnet50 --device cuda --batch 32 --dtype bf16
+  cnncost time resnet50 --device cuda --batch 256 --dtype bf16 --backward --compile
+  cnncost time mobilenet_v2 --device cuda --layers        which layers miss their roofline
+  cnncost time vgg16 --batch 8 --runs 5                    on the CPU
+
+Needs PyTorch: pip install 'cnncost[torch]'. fp32 is strict fp32 (TF32 off); ask for
+tf32 to let convolutions and matmuls use TF32 tensor cores.""",
+)
+@click.argument("model")
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda")),
+    default="cpu",
+    show_default=True,
+    help="Where to run.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Batch size [default: the spec's, usually 1].",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(ROOFLINE_DTYPES),
+    default="fp32",
+    show_default=True,
+    help="Weights, inputs and arithmetic in this type.",
+)
+@click.option("--backward", is_flag=True, help="Time forward + backward (a training step).")
+@click.option("--compile", "compiled", is_flag=True, help="Run through torch.compile.")
+@click.option("--channels-last", is_flag=True, help="NHWC memory format for weights and input.")
+@click.option(
+    "--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Timed runs."
+)
+@click.option(
+    "--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed runs first."
+)
+@click.option(
+    "--layers",
+    "per_layer",
+    is_flag=True,
+    help="Also time each layer's forward alone, beside its roofline.",
+)
+@_hardware_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--input",
+    "input_shape",
+    callback=_parse_shape,
+    metavar="CxHxW",
+    help="Input shape without the batch [default: the spec's].",
+)
+@_output_option
+def time_cmd(
+    model,
+    device,
+    batch,
+    dtype,
+    backward,
+    compiled,
+    channels_last,
+    runs,
+    warmup,
+    per_layer,
+    hardware,
+    hardware_file,
+    fmt,
+    input_shape,
+    output,
+) -> None:
+    """Measure MODEL in torch: median time, spread, images/s, peak memory, vs the roofline."""
+    from .backend import require_torch
+
+    require_torch()
+    from . import build_graph
+    from .backend.timing import check_device, time_graph
+    from .hardware import hardware_table, pick_hardware
+    from .memory import estimate_memory
+    from .render.measure import timing_json, timing_text
+    from .render.progress import progress_bar
+    from .report import analyze_graph
+    from .roofline import roofline as predict
+
+    check_device(device)
+    graph = build_graph(model, input_shape=input_shape, batch=batch)
+    report = analyze_graph(graph, "fp32" if dtype == "tf32" else dtype)
+    detected = None
+    if device == "cuda":
+        import torch
+
+        detected = torch.cuda.get_device_name()
+    hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
+    rl = predict(report, hw, dtype, backward)
+    with progress_bar(f"timing {graph.model}") as progress:
+        timing = time_graph(
+            graph,
+            device=device,
+            dtype=dtype,
+            backward=backward,
+            compile=compiled,
+            channels_last=channels_last,
+            warmup=warmup,
+            runs=runs,
+            per_layer=per_layer,
+            progress=progress,
+        )
+    memory = estimate_memory(report, backward)
+    if fmt == "json":
+        text = timing_json(timing, rl, memory)
+    else:
+        layer_rl = predict(report, hw, dtype, False) if backward else None
+        text = timing_text(timing, rl, memory, layer_rl)
+    _emit(text, output)
+
+
+@cli.command(
+    name="hardware",
+    epilog="""\b
+Examples:
+  cnncost hardware
+  cnncost hardware --hardware-file gpus.yaml     yours beside the built-in ones""",
+)
+@click.option(
+    "--hardware-file",
+    type=click.Path(dir_okay=False),
+    help="A YAML file of your own devices, laid over the built-in table.",
+)
+def hardware_cmd(hardware_file) -> None:
+    """List the devices the roofline knows: peak TFLOP/s per dtype and memory bandwidth."""
+    from .hardware import hardware_table
+    from .render.measure import hardware_rows
+    from .render.tables import grid
+
+    click.echo(
+        grid(
+            "Devices for the roofline (cnncost roofline / cnncost time --hardware NAME)",
+            ["Name", "Device", "Matrix peak TFLOP/s", "Element-wise TFLOP/s", "Memory GB/s"],
+            hardware_rows(hardware_table(hardware_file)),
+            right={3, 4},
+            note="Dense vendor peaks; 1 MAC = 2 FLOP. Layout of a --hardware-file: see "
+            "docs/roofline.md.",
+        ),
+        nl=False,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: user errors print one line and exit 2, never a traceback."""
     try:

@@ -20,6 +20,8 @@ class Node:
     input_shapes: tuple[Shape, ...]
     shape: Shape
     line: int | None
+    train_only: bool = False  # runs only in training (GoogLeNet's auxiliary classifiers)
+    survival: float = 1.0  # probability it runs in a training step (stochastic depth)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ UNITS = {
     "elementwise": "other scalar operations: normalisation, activations, pooling, adds, bias adds",
     "activations": "elements of newly stored outputs, input included, for the whole batch",
     "activation_bytes": "activations x bytes per element of the chosen dtype",
+    "train_params": "params including training-only branches (auxiliary classifiers)",
+    "train_macs": "expected MACs of one training forward pass: training-only branches "
+    "included, each layer weighted by its survival probability (stochastic depth), "
+    "rounded to an integer",
 }
 
 
@@ -44,6 +48,8 @@ class Layer:
     elementwise: int
     activations: int
     bytes_per_element: int = field(repr=False)
+    train_only: bool = False
+    survival: float = 1.0
 
     @property
     def params(self) -> int:
@@ -72,6 +78,8 @@ class Layer:
             "elementwise": self.elementwise,
             "activations": self.activations,
             "activation_bytes": self.activation_bytes,
+            "train_only": self.train_only,
+            "survival": self.survival,
         }
 
 
@@ -87,6 +95,8 @@ class Totals:
     activations: int
     activation_bytes: int
     param_bytes: int
+    train_params: int
+    train_macs: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -103,28 +113,38 @@ class Report:
     batch: int
     dtype: str
     layers: tuple[Layer, ...]
+    output: str = ""  # the layer whose result is the model's output
 
     @property
     def bytes_per_element(self) -> int:
         return DTYPE_BYTES[self.dtype]
 
+    @property
+    def inference_layers(self) -> tuple[Layer, ...]:
+        """The layers that run at inference: all but the training-only branches."""
+        return tuple(r for r in self.layers if not r.train_only)
+
     @cached_property
     def totals(self) -> Totals:
-        weights = sum(r.weights for r in self.layers)
-        biases = sum(r.biases for r in self.layers)
-        macs = sum(r.macs for r in self.layers)
-        activations = sum(r.activations for r in self.layers)
+        """Inference totals; the train_ fields add the training-only branches."""
+        layers = self.inference_layers
+        weights = sum(r.weights for r in layers)
+        biases = sum(r.biases for r in layers)
+        macs = sum(r.macs for r in layers)
+        activations = sum(r.activations for r in layers)
         return Totals(
             params=weights + biases,
             weights=weights,
             biases=biases,
-            buffers=sum(r.buffers for r in self.layers),
+            buffers=sum(r.buffers for r in layers),
             macs=macs,
             flops=2 * macs,
-            elementwise=sum(r.elementwise for r in self.layers),
+            elementwise=sum(r.elementwise for r in layers),
             activations=activations,
             activation_bytes=activations * self.bytes_per_element,
             param_bytes=(weights + biases) * self.bytes_per_element,
+            train_params=sum(r.params for r in self.layers),
+            train_macs=round(sum(r.macs * r.survival for r in self.layers)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,6 +190,8 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
                 elementwise=cost.elementwise * n,
                 activations=cost.activations * n,
                 bytes_per_element=size,
+                train_only=node.train_only,
+                survival=node.survival,
             )
         )
         if node.name == graph.output:
@@ -184,4 +206,5 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
         batch=n,
         dtype=dtype,
         layers=tuple(layers),
+        output=graph.output,
     )

@@ -30,7 +30,20 @@ TOP_KEYS = (
 )
 BLOCK_KEYS = ("params", "layers", "output", "doc")
 VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected")
-ENTRY_KEYS = ("op", "block", "layers", "from", "repeat", "first", "if", "table", "output", "doc")
+ENTRY_KEYS = (
+    "op",
+    "block",
+    "layers",
+    "from",
+    "repeat",
+    "first",
+    "if",
+    "table",
+    "output",
+    "doc",
+    "train_only",
+    "survival",
+)
 TABLE_KEYS = ("columns", "rows")
 INPUT_NAME = "input"
 
@@ -82,6 +95,10 @@ class Entry:
     cond: Any = None
     cond_line: int = 0
     table: Table | None = None
+    train_only: Any = None  # true: a training-only branch (auxiliary classifier)
+    train_only_line: int = 0
+    survival: Any = None  # probability the layer runs in a training step (stochastic depth)
+    survival_line: int = 0
 
 
 @dataclass
@@ -330,14 +347,10 @@ class _Parser:
             if not isinstance(value, str) or not value:
                 raise self.fail(f"{kind!r} must name an {kind}", data.line_of(kind), path)
             setattr(entry, kind, value)
-        if "output" in data and kind != "layers":
-            raise self.fail(
-                "'output' only applies to inline 'layers'", data.line_of("output"), path
-            )
         for key, value in data.items():
             kline = data.line_of(key)
-            if key in ("op", "block", "layers", "output", "doc"):
-                continue
+            if key in ("op", "block", "layers", "doc") or (key == "output" and kind == "layers"):
+                continue  # an op's or block's 'output' is an argument (adaptive_avgpool's)
             if key == "from":
                 entry.sources = self.sources(value, kline, path)
                 entry.sources_line = kline
@@ -345,6 +358,10 @@ class _Parser:
                 entry.repeat, entry.repeat_line = value, kline
             elif key == "if":
                 entry.cond, entry.cond_line = value, kline
+            elif key == "train_only":
+                entry.train_only, entry.train_only_line = value, kline
+            elif key == "survival":
+                entry.survival, entry.survival_line = value, kline
             elif key == "first":
                 first = self.mapping(value, "'first'", kline, path)
                 if "first" in first or any(k in ENTRY_KEYS for k in first):

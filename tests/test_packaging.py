@@ -32,6 +32,29 @@ def test_json_output_loads_no_heavy_module():
     assert json.loads(out.replace("'", '"')) == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["roofline", "resnet50", "--hardware", "h100-sxm", "--format", "json"],
+        ["--help"],
+        ["time", "--help"],
+        ["verify", "--help"],
+    ],
+)
+def test_analytic_commands_and_help_never_import_torch(args):
+    out = _python(
+        "import io, sys, contextlib\n"
+        "from cnncost.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({args!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('torch' in sys.modules)\n"
+    )
+    assert out.strip() == "False"
+
+
 def test_the_table_needs_rich_only():
     out = _python(
         "import io, sys, contextlib\n"

@@ -1,6 +1,16 @@
 """Every op cnncost knows; importing this package registers them all."""
 
-from . import activation, conv, linear, merge, norm, pool, tensor  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    activation,
+    conv,
+    deform,
+    linear,
+    merge,
+    norm,
+    pool,
+    tensor,
+    transformer,
+)
 from .registry import OPS, REQUIRED, Attr, Cost, OpDef, Shape, get_op, numel, public_ops, show
 
 __all__ = [

@@ -21,23 +21,40 @@ def _pointwise_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=numel(out), activations=stores_output(a, out))
 
 
+def _torch_module(class_name: str):
+    """A builder for the torch.nn class of that name, given the op's attributes as keywords."""
+
+    def build(a: Attrs, ins: list[Shape], out: Shape):
+        from torch import nn
+
+        return getattr(nn, class_name)(**a)
+
+    return build
+
+
+# op name: (what it computes, its attributes, the torch.nn class)
 _ACTIVATIONS = {
-    "relu": ("max(x, 0)", (_INPLACE,)),
-    "relu6": ("min(max(x, 0), 6), MobileNetV2's activation", (_INPLACE,)),
+    "relu": ("max(x, 0)", (_INPLACE,), "ReLU"),
+    "relu6": ("min(max(x, 0), 6), MobileNetV2's activation", (_INPLACE,), "ReLU6"),
     "leaky_relu": (
         "x, or slope·x below zero",
         (Attr("negative_slope", FLOAT, 0.01, "slope below zero"), _INPLACE),
+        "LeakyReLU",
     ),
-    "elu": ("exponential linear unit", (Attr("alpha", FLOAT, 1.0, "saturation value"), _INPLACE)),
-    "silu": ("x·sigmoid(x), also called swish (EfficientNet)", (_INPLACE,)),
-    "hardswish": ("x·relu6(x+3)/6 (MobileNetV3)", (_INPLACE,)),
-    "hardsigmoid": ("relu6(x+3)/6 (MobileNetV3's squeeze-excite gate)", (_INPLACE,)),
-    "sigmoid": ("1/(1+exp(−x)); always stores its output", ()),
-    "tanh": ("hyperbolic tangent; always stores its output", ()),
-    "gelu": ("Gaussian error linear unit; always stores its output", ()),
+    "elu": (
+        "exponential linear unit",
+        (Attr("alpha", FLOAT, 1.0, "saturation value"), _INPLACE),
+        "ELU",
+    ),
+    "silu": ("x·sigmoid(x), also called swish (EfficientNet)", (_INPLACE,), "SiLU"),
+    "hardswish": ("x·relu6(x+3)/6 (MobileNetV3)", (_INPLACE,), "Hardswish"),
+    "hardsigmoid": ("relu6(x+3)/6 (MobileNetV3's squeeze-excite gate)", (_INPLACE,), "Hardsigmoid"),
+    "sigmoid": ("1/(1+exp(−x)); always stores its output", (), "Sigmoid"),
+    "tanh": ("hyperbolic tangent; always stores its output", (), "Tanh"),
+    "gelu": ("Gaussian error linear unit; always stores its output", (), "GELU"),
 }
 
-for _name, (_doc, _attrs) in _ACTIVATIONS.items():
+for _name, (_doc, _attrs, _class) in _ACTIVATIONS.items():
     register(
         OpDef(
             name=_name,
@@ -47,5 +64,6 @@ for _name, (_doc, _attrs) in _ACTIVATIONS.items():
             shape=_same,
             cost=_pointwise_cost,
             cost_doc="no weights; 1 element-wise op per element",
+            module=_torch_module(_class),
         )
     )

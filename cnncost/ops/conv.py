@@ -43,6 +43,22 @@ def _conv_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _conv_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    padding = a["padding"]
+    return nn.Conv2d(
+        ins[0][0],
+        a["out"],
+        a["kernel"],
+        stride=a["stride"],
+        padding=padding if isinstance(padding, str) else tuple(padding),
+        dilation=a["dilation"],
+        groups=a["groups"],
+        bias=a["bias"],
+    )
+
+
 register(
     OpDef(
         name="conv2d",
@@ -59,6 +75,7 @@ register(
         ),
         shape=_conv_shape,
         cost=_conv_cost,
+        module=_conv_module,
         cost_doc=(
             "weights out·kh·kw·(C_in/groups); MACs = output elements · kh·kw·(C_in/groups); "
             "the bias adds (one per output element) count as element-wise ops"

@@ -26,6 +26,12 @@ def _linear_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _linear_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.Linear(ins[0][-1], a["out"], bias=a["bias"])
+
+
 register(
     OpDef(
         name="linear",
@@ -37,6 +43,7 @@ register(
         ),
         shape=_linear_shape,
         cost=_linear_cost,
+        module=_linear_module,
         cost_doc=("weights in·out; MACs = in·out per row; bias adds count as element-wise ops"),
     )
 )

@@ -47,6 +47,25 @@ def _combine_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=(len(ins) - 1) * numel(out), activations=stores_output(a, out))
 
 
+def _add_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import Add
+
+    return Add(inplace=a["inplace"])
+
+
+def _multiply_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import Multiply
+
+    # Only a first input of the output's full shape can take the product in place.
+    return Multiply(inplace=a["inplace"] and ins[0] == out)
+
+
+def _concat_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import Concat
+
+    return Concat(a["dim"])
+
+
 _INPLACE = Attr(
     "inplace", BOOL, False, "write into the first input (torchvision's `out += identity`)"
 )
@@ -60,6 +79,7 @@ register(
         inputs=(2, None),
         shape=_add_shape,
         cost=_combine_cost,
+        module=_add_module,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
     )
 )
@@ -72,6 +92,7 @@ register(
         inputs=(2, None),
         shape=_broadcast_shape,
         cost=_combine_cost,
+        module=_multiply_module,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
     )
 )
@@ -105,5 +126,6 @@ register(
         shape=_concat_shape,
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no weights, no arithmetic; stores its output (a copy)",
+        module=_concat_module,
     )
 )

@@ -26,6 +26,19 @@ def _batchnorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _batchnorm_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    kind = nn.BatchNorm2d if len(ins[0]) == 3 else nn.BatchNorm1d
+    return kind(
+        ins[0][0],
+        eps=a["eps"],
+        momentum=a["momentum"],
+        affine=a["affine"],
+        track_running_stats=a["track_running_stats"],
+    )
+
+
 register(
     OpDef(
         name="batchnorm",
@@ -39,6 +52,7 @@ register(
         ),
         shape=_channels_first,
         cost=_batchnorm_cost,
+        module=_batchnorm_module,
         cost_doc=(
             "trainable C scales + C shifts; buffers C running means + C running variances + "
             "1 batch counter (as PyTorch's state_dict); element-wise ops 2 per element "
@@ -52,6 +66,12 @@ def _lrn_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     need_rank(x, 3)
     return x
+
+
+def _lrn_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.LocalResponseNorm(a["size"], alpha=a["alpha"], beta=a["beta"], k=a["k"])
 
 
 register(
@@ -73,5 +93,6 @@ register(
             "no weights; element-wise ops (size + 3) per element: size multiply-adds for "
             "the sum of squares, then scale, power and divide"
         ),
+        module=_lrn_module,
     )
 )

@@ -35,6 +35,30 @@ def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=numel(out) * kh * kw, activations=numel(out))
 
 
+def _maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.MaxPool2d(
+        a["kernel"],
+        a["stride"] or a["kernel"],
+        a["padding"],
+        dilation=a["dilation"],
+        ceil_mode=a["ceil_mode"],
+    )
+
+
+def _avgpool_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.AvgPool2d(
+        a["kernel"],
+        a["stride"] or a["kernel"],
+        a["padding"],
+        ceil_mode=a["ceil_mode"],
+        count_include_pad=a["count_include_pad"],
+    )
+
+
 _WINDOW_ATTRS = (
     Attr("kernel", PAIR, doc="window size: k or [kh, kw]"),
     Attr("stride", PAIR, None, "step between windows; defaults to the kernel size"),
@@ -51,6 +75,7 @@ register(
         shape=_window_shape,
         cost=_window_cost,
         cost_doc=_COST_DOC,
+        module=_maxpool_module,
     )
 )
 register(
@@ -65,6 +90,7 @@ register(
         shape=_window_shape,
         cost=_window_cost,
         cost_doc=_COST_DOC,
+        module=_avgpool_module,
     )
 )
 
@@ -79,7 +105,22 @@ def _global_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=numel(ins[0]), activations=numel(out))
 
 
-for _name, _what in (("global_avgpool", "average"), ("global_maxpool", "maximum")):
+def _global_avgpool_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.AdaptiveAvgPool2d(1)
+
+
+def _global_maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.AdaptiveMaxPool2d(1)
+
+
+for _name, _what, _module in (
+    ("global_avgpool", "average", _global_avgpool_module),
+    ("global_maxpool", "maximum", _global_maxpool_module),
+):
     register(
         OpDef(
             name=_name,
@@ -88,6 +129,7 @@ for _name, _what in (("global_avgpool", "average"), ("global_maxpool", "maximum"
             shape=_global_shape,
             cost=_global_cost,
             cost_doc="no weights; element-wise ops = H·W per channel",
+            module=_module,
         )
     )
 
@@ -111,6 +153,12 @@ def _adaptive_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=c * window_total, activations=numel(out))
 
 
+def _adaptive_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.AdaptiveAvgPool2d(tuple(a["output"]))
+
+
 register(
     OpDef(
         name="adaptive_avgpool",
@@ -119,6 +167,7 @@ register(
         attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"),),
         shape=_adaptive_shape,
         cost=_adaptive_cost,
+        module=_adaptive_module,
         cost_doc="no weights; element-wise ops = the summed sizes of PyTorch's adaptive windows",
     )
 )

@@ -61,11 +61,15 @@ class Cost:
 
 ShapeRule = Callable[[Attrs, list[Shape]], Shape]
 CostRule = Callable[[Attrs, list[Shape], Shape], Cost]
+# Builds the op as a torch.nn.Module (the optional backend). The rule imports torch itself,
+# inside the function, so that declaring an op never imports torch.
+ModuleRule = Callable[[Attrs, list[Shape], Shape], Any]
 
 
 @dataclass(frozen=True)
 class OpDef:
-    """An op: its name, doc, attributes, number of inputs, shape rule and cost rule."""
+    """An op: its name, doc, attributes, number of inputs, shape rule, cost rule and the
+    torch module that computes it."""
 
     name: str
     doc: str
@@ -76,6 +80,7 @@ class OpDef:
     category: str = "other"
     cost_doc: str = ""
     internal: bool = False
+    module: ModuleRule | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
     defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

@@ -10,6 +10,36 @@ from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
 _FREE = Cost()
 
 
+def _flatten_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.Flatten(a["start_dim"], a["end_dim"])
+
+
+def _dropout_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.Dropout(a["p"])
+
+
+def _identity_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    return nn.Identity()
+
+
+def _split_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import ChannelSplit
+
+    return ChannelSplit(a["parts"], a["index"])
+
+
+def _shuffle_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import ChannelShuffle
+
+    return ChannelShuffle(a["groups"])
+
+
 def _flatten_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
@@ -36,6 +66,7 @@ register(
         shape=_flatten_shape,
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
+        module=_flatten_module,
     )
 )
 register(
@@ -47,6 +78,7 @@ register(
         shape=lambda a, ins: ins[0],
         cost=lambda a, ins, out: _FREE,
         cost_doc="free at inference",
+        module=_dropout_module,
     )
 )
 register(
@@ -57,6 +89,7 @@ register(
         shape=lambda a, ins: ins[0],
         cost=lambda a, ins, out: _FREE,
         cost_doc="free",
+        module=_identity_module,
     )
 )
 
@@ -85,6 +118,7 @@ register(
         shape=_split_shape,
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
+        module=_split_module,
     )
 )
 
@@ -105,6 +139,7 @@ register(
         shape=_shuffle_shape,
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no arithmetic; stores its output (the transpose is copied)",
+        module=_shuffle_module,
     )
 )
 

@@ -20,7 +20,7 @@ def scaled(n: int | float, unit: str = "") -> str:
 
 def byte_size(n: int) -> str:
     """Bytes with a decimal prefix (1 MB = 10⁶ bytes), as the lecture decks count them."""
-    for size, prefix in ((10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
+    for size, prefix in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
         if n >= size:
             return f"{n / size:,.2f} {prefix}"
     return f"{n} B"

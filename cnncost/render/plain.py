@@ -154,6 +154,24 @@ def summary(report: Report) -> str:
         ),
         ("layers", len(report.layers), f"{weighted} with weights"),
     ]
+    if t.train_params != t.params:
+        extra = sum(1 for layer in report.layers if layer.train_only)
+        rows.append(
+            (
+                "training params",
+                t.train_params,
+                f"with {extra} training-only layers (auxiliary classifiers), left out above",
+            )
+        )
+    if t.train_macs != t.macs:
+        rows.append(
+            (
+                "training MACs",
+                t.train_macs,
+                f"{scaled(t.train_macs, 'MACs')} expected per training forward pass "
+                "(training-only layers; survival probabilities)",
+            )
+        )
     width = max(len(grouped(v)) for _, v, _ in rows)
     lines = [heading(report), f"output {shape(report.output_shape)}", ""]
     for label, value, note in rows:

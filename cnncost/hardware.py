@@ -1,0 +1,119 @@
+"""The device table of peak rates behind the roofline estimate (data in hardware.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import CnnCostError, SpecError, did_you_mean
+from .yamlio import load_yaml
+
+BUILTIN = Path(__file__).with_name("hardware.yaml")
+DTYPES = ("fp64", "fp32", "tf32", "fp16", "bf16")
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """Peak rates of one device: FLOP/s per dtype for matrix work, FLOP/s for element-wise
+    work, and memory bandwidth in bytes/s."""
+
+    name: str
+    title: str
+    names: tuple[str, ...]
+    peak_flops: dict[str, float]
+    vector_flops: float
+    bandwidth: float
+    source: str
+
+    def peak(self, dtype: str) -> float:
+        if dtype not in self.peak_flops:
+            raise CnnCostError(
+                f"hardware {self.name!r} gives no peak for {dtype}; it has "
+                + ", ".join(self.peak_flops)
+            )
+        return self.peak_flops[dtype]
+
+
+def _number(entry: Any, key: str, file: str, where: str) -> float:
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SpecError(
+            f"{key} must be a positive number, got {value!r}",
+            file=file,
+            line=entry.line_of(key) if hasattr(entry, "line_of") else None,
+            path=where,
+        )
+    return float(value)
+
+
+def _parse(entry: Any, name: str, file: str) -> Hardware:
+    where = f"devices.{name}"
+    if not isinstance(entry, dict):
+        raise SpecError("a device is a mapping of its rates", file=file, path=where)
+    known = {"title", "names", "peak_tflops", "vector_tflops", "bandwidth_gb_s", "source"}
+    for key in entry:
+        if key not in known:
+            raise SpecError(
+                f"unknown key {key!r}{did_you_mean(key, known)}",
+                file=file,
+                line=entry.line_of(key),
+                path=where,
+            )
+    peaks = entry.get("peak_tflops")
+    if not isinstance(peaks, dict) or not peaks:
+        raise SpecError(
+            "peak_tflops must map dtypes to TFLOP/s", file=file, line=entry.line, path=where
+        )
+    for dtype in peaks:
+        if dtype not in DTYPES:
+            raise SpecError(
+                f"unknown dtype {dtype!r} in peak_tflops{did_you_mean(dtype, DTYPES)}",
+                file=file,
+                line=peaks.line_of(dtype),
+                path=where,
+            )
+    return Hardware(
+        name=name,
+        title=str(entry.get("title", name)),
+        names=tuple(str(n) for n in entry.get("names") or ()),
+        peak_flops={d: _number(peaks, d, file, where) * 1e12 for d in peaks},
+        vector_flops=_number(entry, "vector_tflops", file, where) * 1e12,
+        bandwidth=_number(entry, "bandwidth_gb_s", file, where) * 1e9,
+        source=str(entry.get("source", "")),
+    )
+
+
+def _load(path: Path, display: str) -> dict[str, Hardware]:
+    data = load_yaml(path, display)
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
+        raise SpecError("expected a top-level 'devices:' mapping", file=display)
+    return {name: _parse(entry, str(name), display) for name, entry in data["devices"].items()}
+
+
+def hardware_table(extra: str | None = None) -> dict[str, Hardware]:
+    """The built-in devices, with a user's file laid over them."""
+    table = _load(BUILTIN, "cnncost/hardware.yaml")
+    if extra:
+        table.update(_load(Path(extra), extra))
+    return table
+
+
+def pick_hardware(name: str | None, table: dict[str, Hardware], detected: str | None) -> Hardware:
+    """The named device, else the one whose `names` match the detected device name."""
+    if name:
+        if name not in table:
+            raise CnnCostError(
+                f"unknown hardware {name!r}{did_you_mean(name, table)}; "
+                "'cnncost hardware' lists them, --hardware-file adds your own"
+            )
+        return table[name]
+    if detected is None:
+        return table["generic-cpu"]
+    for hw in table.values():
+        if any(n.lower() in detected.lower() for n in hw.names):
+            return hw
+    raise CnnCostError(
+        f"no entry in the hardware table matches {detected!r}; name one with --hardware "
+        "or describe yours in a --hardware-file"
+    )

@@ -1,0 +1,414 @@
+"""Transformer ops: layer norm, token reshapes, class token and position embedding,
+multi-head self-attention (ViT), shifted-window attention and patch merging (Swin), and
+ConvNeXt's layer scale.
+
+Sequences are per-sample (tokens, features) shapes; Swin and ConvNeXt's channels-last
+feature maps are H×W×C. `permute` moves between the layouts as torchvision's Permute does.
+"""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from ..values import BOOL, FLOAT, NONNEGATIVE, PAIR, PAIR0, POSITIVE, IntListKind, choice
+from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+
+_FREE = Cost()
+_AXIS = choice("last", "channels")
+_DIMS = IntListKind("list of PyTorch dims (0 is the batch)", minimum=0)
+
+
+def _need(x: Shape, rank: int, layout: str) -> None:
+    if len(x) != rank:
+        raise ShapeError(f"needs a {layout} input, got {show(x) if x else 'a scalar'}")
+
+
+def _heads_divide(dim: int, heads: int) -> None:
+    if dim % heads:
+        raise ShapeError(f"{dim} features cannot be split into {heads} heads")
+
+
+# -- permute ------------------------------------------------------------------------------
+
+
+def _permute_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    dims = a["dims"]
+    if sorted(dims) != list(range(len(x) + 1)):
+        raise ShapeError(
+            f"dims {list(dims)} is not an ordering of the {len(x) + 1} dims of a batch of "
+            f"{show(x)} (PyTorch dims, 0 is the batch)"
+        )
+    if dims[0] != 0:
+        raise ShapeError(f"dims {list(dims)} must keep the batch (dim 0) first")
+    return tuple(x[d - 1] for d in dims[1:])
+
+
+def _permute_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import Permute
+
+    return Permute(a["dims"])
+
+
+register(
+    OpDef(
+        name="permute",
+        doc="Reorder dimensions (torchvision's Permute): C×H×W ↔ H×W×C, (D, N) → (N, D); a view.",
+        category="tensor",
+        attrs=(Attr("dims", _DIMS, doc="the new order of PyTorch dims, batch (0) first"),),
+        shape=_permute_shape,
+        cost=lambda a, ins, out: _FREE,
+        cost_doc="free: a view",
+        module=_permute_module,
+    )
+)
+
+
+# -- layer norm ---------------------------------------------------------------------------
+
+
+def _layernorm_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if a["axis"] == "channels":
+        _need(x, 3, "C×H×W")
+    elif not x:
+        raise ShapeError("needs an input with a feature dimension")
+    return x
+
+
+def _normalized(a: Attrs, x: Shape) -> int:
+    return x[0] if a["axis"] == "channels" else x[-1]
+
+
+def _layernorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    c = _normalized(a, ins[0])
+    affine = c if a["affine"] else 0
+    return Cost(
+        weights=affine,
+        biases=affine,
+        elementwise=(5 if a["affine"] else 4) * numel(out),
+        activations=numel(out),
+    )
+
+
+def _layernorm_module(a: Attrs, ins: list[Shape], out: Shape):
+    from torch import nn
+
+    from ..backend.layers import LayerNorm2d
+
+    kind = LayerNorm2d if a["axis"] == "channels" else nn.LayerNorm
+    return kind(_normalized(a, ins[0]), eps=a["eps"], elementwise_affine=a["affine"])
+
+
+register(
+    OpDef(
+        name="layernorm",
+        doc="Layer normalisation of each position's features: over the last dim "
+        "(LayerNorm) or over the channels of C×H×W (ConvNeXt's LayerNorm2d).",
+        category="normalisation",
+        attrs=(
+            Attr("eps", FLOAT, 1e-5, "added to the variance for stability"),
+            Attr("affine", BOOL, True, "learn a scale (weight) and shift (bias) per feature"),
+            Attr("axis", _AXIS, "last", "normalise over the last dim, or over C of C×H×W"),
+        ),
+        shape=_layernorm_shape,
+        cost=_layernorm_cost,
+        module=_layernorm_module,
+        cost_doc=(
+            "trainable D scales + D shifts (D = normalised features); no buffers; "
+            "element-wise ops 5 per element with the affine (4 without), as fvcore counts: "
+            "the statistics are per sample, so nothing folds at inference"
+        ),
+    )
+)
+
+
+# -- class token, position embedding, token selection --------------------------------------
+
+
+def _tokens(x: Shape) -> None:
+    _need(x, 2, "(tokens, features)")
+
+
+def _class_token_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _tokens(x)
+    return (x[0] + 1, x[1])
+
+
+def _class_token_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import ClassToken
+
+    return ClassToken(ins[0][1])
+
+
+register(
+    OpDef(
+        name="class_token",
+        doc="Prepend a learned class token to the sequence: (N, D) → (N+1, D) (ViT, BERT).",
+        category="transformer",
+        shape=_class_token_shape,
+        cost=lambda a, ins, out: Cost(weights=ins[0][1], activations=numel(out)),
+        module=_class_token_module,
+        cost_doc="D learned weights; no arithmetic; stores its output (torch.cat copies)",
+    )
+)
+
+
+def _position_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if not x:
+        raise ShapeError("needs an input with a feature dimension")
+    return x
+
+
+def _position_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import PositionEmbedding
+
+    return PositionEmbedding(ins[0])
+
+
+register(
+    OpDef(
+        name="position_embedding",
+        doc="Add a learned position embedding, one vector per token (ViT's pos_embedding).",
+        category="transformer",
+        shape=_position_shape,
+        cost=lambda a, ins, out: Cost(
+            weights=numel(out), elementwise=numel(out), activations=numel(out)
+        ),
+        module=_position_module,
+        cost_doc="one learned weight per input element (N·D); 1 element-wise add per element",
+    )
+)
+
+
+def _select_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _tokens(x)
+    if a["index"] >= x[0]:
+        raise ShapeError(f"token {a['index']} is out of range for {x[0]} tokens (from 0)")
+    return (x[1],)
+
+
+def _select_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import SelectToken
+
+    return SelectToken(a["index"])
+
+
+register(
+    OpDef(
+        name="select_token",
+        doc="One token's features: (N, D) → D, as ViT's x[:, 0] takes the class token; a view.",
+        category="transformer",
+        attrs=(Attr("index", NONNEGATIVE, 0, "which token, from 0"),),
+        shape=_select_shape,
+        cost=lambda a, ins, out: _FREE,
+        module=_select_module,
+        cost_doc="free: a view",
+    )
+)
+
+
+# -- multi-head self-attention -----------------------------------------------------------
+
+
+def _attention_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _tokens(x)
+    _heads_divide(x[1], a["heads"])
+    return x
+
+
+def _attention_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    n, d = ins[0]
+    h = a["heads"]
+    scores = h * n * n
+    return Cost(
+        weights=3 * d * d + d * d,
+        biases=4 * d if a["bias"] else 0,
+        # q, k, v projections; Q·Kᵀ and A·V (N·N·d/h per head each); output projection
+        macs=n * d * 3 * d + 2 * n * n * d + n * d * d,
+        # bias adds (3ND + ND), scaling q (ND), softmax (3 per score)
+        elementwise=(4 * n * d if a["bias"] else 0) + n * d + 3 * scores,
+        # q, k, v; the scores and their softmax; the heads' context; the output
+        activations=3 * n * d + 2 * scores + 2 * n * d,
+    )
+
+
+def _attention_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import MultiheadSelfAttention
+
+    return MultiheadSelfAttention(ins[0][1], a["heads"], bias=a["bias"])
+
+
+register(
+    OpDef(
+        name="multihead_attention",
+        doc="Multi-head self-attention on (N, D) tokens, with its q/k/v and output "
+        "projections (PyTorch's nn.MultiheadAttention, as ViT uses it).",
+        category="transformer",
+        attrs=(
+            Attr("heads", POSITIVE, doc="number of heads; each sees D/heads features"),
+            Attr("bias", BOOL, True, "biases on the q/k/v and output projections"),
+        ),
+        shape=_attention_shape,
+        cost=_attention_cost,
+        module=_attention_module,
+        cost_doc=(
+            "weights 3D² (q, k, v) + D² (output), biases 3D + D; MACs = 3ND² + N²D (Q·Kᵀ) "
+            "+ N²D (A·V) + ND²; element-wise: bias adds, the 1/√(D/heads) scaling (ND) and "
+            "softmax (3 per score: exponent, sum, divide); stores q/k/v, scores, softmax, "
+            "context and output"
+        ),
+    )
+)
+
+
+# -- Swin: shifted-window attention and patch merging ------------------------------------
+
+
+def _window_geometry(a: Attrs, x: Shape) -> tuple[int, int, bool]:
+    """Tokens after padding to whole windows, tokens per window, and whether the windows
+    are shifted (torchvision drops the shift where one window covers the padded map)."""
+    h, w, _ = x
+    (mh, mw), (sh, sw) = a["window"], a["shift"]
+    ph, pw = -(-h // mh) * mh, -(-w // mw) * mw
+    shifted = (sh if mh < ph else 0) + (sw if mw < pw else 0) > 0
+    return ph * pw, mh * mw, shifted
+
+
+def _window_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _need(x, 3, "channels-last H×W×C")
+    _heads_divide(x[2], a["heads"])
+    for m, s, axis in zip(a["window"], a["shift"], ("height", "width"), strict=True):
+        if s >= m:
+            raise ShapeError(f"shift {s} must be smaller than the window {m} ({axis})")
+    return x
+
+
+def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
+    h, w, c = ins[0]
+    heads = a["heads"]
+    (mh, mw) = a["window"]
+    tokens, per_window, shifted = _window_geometry(a, ins[0])
+    scores = heads * tokens * per_window  # heads · windows · (tokens per window)²
+    table = (2 * mh - 1) * (2 * mw - 1) * heads
+    return Cost(
+        weights=3 * c * c + c * c,
+        biases=(3 * c if a["qkv_bias"] else 0) + (c if a["proj_bias"] else 0) + table,
+        buffers=per_window * per_window,  # relative_position_index
+        macs=tokens * c * 3 * c + 2 * tokens * per_window * c + tokens * c * c,
+        elementwise=(3 * tokens * c if a["qkv_bias"] else 0)
+        + tokens * c  # scaling q
+        + scores * (2 if shifted else 1)  # relative position bias, and the shift's mask
+        + 3 * scores  # softmax
+        + (tokens * c if a["proj_bias"] else 0),
+        activations=3 * tokens * c + 2 * scores + tokens * c + h * w * c,
+    )
+
+
+def _window_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import ShiftedWindowAttention
+
+    return ShiftedWindowAttention(
+        ins[0][2],
+        list(a["window"]),
+        list(a["shift"]),
+        a["heads"],
+        qkv_bias=a["qkv_bias"],
+        proj_bias=a["proj_bias"],
+    )
+
+
+register(
+    OpDef(
+        name="window_attention",
+        doc="Swin's (shifted) window multi-head self-attention on channels-last H×W×C, "
+        "with q/k/v and output projections and a relative position bias table.",
+        category="transformer",
+        attrs=(
+            Attr("heads", POSITIVE, doc="number of heads; each sees C/heads features"),
+            Attr("window", PAIR, doc="window size M (or [Mh, Mw]); attention stays inside"),
+            Attr("shift", PAIR0, 0, "cyclic shift before partitioning (SW-MSA: M // 2)"),
+            Attr("qkv_bias", BOOL, True, "biases on the q/k/v projection"),
+            Attr("proj_bias", BOOL, True, "bias on the output projection"),
+        ),
+        shape=_window_shape,
+        cost=_window_cost,
+        module=_window_module,
+        cost_doc=(
+            "weights 4C²; biases 3C + C and the (2M−1)² × heads relative position bias "
+            "table; buffers the M²·M² relative_position_index; over the T tokens padded to "
+            "whole M×M windows, MACs = 3TC² + TM²C (Q·Kᵀ) + TM²C (A·V) + TC²; element-wise: "
+            "bias adds, q scaling, the bias table and (when shifted) mask adds on the "
+            "scores, softmax 3 per score; no shift where one window spans the map"
+        ),
+    )
+)
+
+
+def _merge_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    _need(x, 3, "channels-last H×W×C")
+    h, w, c = x
+    return (-(-h // 2), -(-w // 2), 4 * c)
+
+
+def _merge_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import PatchMerge
+
+    return PatchMerge()
+
+
+register(
+    OpDef(
+        name="patch_merge",
+        doc="Concatenate each 2×2 neighbourhood's features: H×W×C → H/2×W/2×4C "
+        "(Swin's patch merging, before its norm and linear); odd sizes are zero-padded.",
+        category="transformer",
+        shape=_merge_shape,
+        cost=lambda a, ins, out: Cost(activations=numel(out)),
+        module=_merge_module,
+        cost_doc="no weights, no arithmetic; stores its output (torch.cat copies)",
+    )
+)
+
+
+# -- layer scale ------------------------------------------------------------------------
+
+
+def _scale_shape(a: Attrs, ins: list[Shape]) -> Shape:
+    (x,) = ins
+    if a["axis"] == "channels":
+        _need(x, 3, "C×H×W")
+    elif not x:
+        raise ShapeError("needs an input with a feature dimension")
+    return x
+
+
+def _scale_module(a: Attrs, ins: list[Shape], out: Shape):
+    from ..backend.layers import LayerScale
+
+    channels = a["axis"] == "channels"
+    return LayerScale(ins[0][0] if channels else ins[0][-1], a["init"], channels)
+
+
+register(
+    OpDef(
+        name="layer_scale",
+        doc="Multiply each channel by a learned scale (ConvNeXt's and CaiT's layer scale).",
+        category="transformer",
+        attrs=(
+            Attr("init", FLOAT, 1e-6, "initial value of every scale"),
+            Attr("axis", _AXIS, "last", "scale the last dim, or C of C×H×W"),
+        ),
+        shape=_scale_shape,
+        cost=lambda a, ins, out: Cost(
+            weights=_normalized(a, ins[0]), elementwise=numel(out), activations=numel(out)
+        ),
+        module=_scale_module,
+        cost_doc="one learned weight per channel; 1 element-wise multiply per element",
+    )
+)

@@ -1,0 +1,125 @@
+"""cnncost time: the statistics it reports, the errors it gives, and the GPU path."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import cnncost  # noqa: E402
+from cnncost.backend.timing import Timing, check_device, time_graph  # noqa: E402
+from cnncost.errors import CnnCostError  # noqa: E402
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
+TINY = "inception_naive"
+
+
+def test_statistics_are_medians_and_quartiles():
+    t = Timing(
+        "m", "cpu", "x", "fp32", 8, False, False, False, 0, [4.0, 1.0, 3.0, 2.0, 100.0], None
+    )
+    assert t.median_s == 3.0
+    assert t.quartiles_s == (2.0, 4.0)
+    assert t.images_per_s == 8 / 3.0
+
+
+def test_cpu_run_reports_what_it_measured():
+    calls = []
+    t = time_graph(
+        cnncost.build_graph(TINY, batch=2),
+        runs=3,
+        warmup=1,
+        per_layer=True,
+        progress=lambda done, total, what: calls.append((done, total)),
+    )
+    assert len(t.runs) == 3 and all(r > 0 for r in t.runs)
+    assert min(t.runs) <= t.median_s <= max(t.runs)
+    assert t.median_s == statistics.median(t.runs)
+    assert t.peak_memory_bytes is None  # not measured on the CPU
+    graph = cnncost.build_graph(TINY)
+    assert set(t.layer_runs) == {n.name for n in graph.nodes[1:]}
+    assert (4, 4) in calls  # warm-up + runs, finished
+
+
+@pytest.mark.parametrize("dtype", ["bf16", "tf32"])
+def test_cpu_dtypes_and_backward(dtype):
+    t = time_graph(cnncost.build_graph(TINY), dtype=dtype, backward=True, runs=2, warmup=1)
+    assert len(t.runs) == 2
+    assert t.backward
+
+
+def test_channels_last_runs():
+    t = time_graph(cnncost.build_graph("resnet18"), channels_last=True, runs=1, warmup=0)
+    assert t.channels_last and len(t.runs) == 1
+
+
+def test_fp32_means_strict_fp32_and_flags_are_restored():
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    time_graph(cnncost.build_graph(TINY), dtype="tf32", runs=1, warmup=0)
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_asked_for_and_absent_is_one_clear_line(run):
+    with pytest.raises(CnnCostError, match="sees no CUDA device"):
+        check_device("cuda")
+    code, out, err = run("time", TINY, "--device", "cuda")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and "--device cpu" in err
+
+
+def test_cli_time_json(run):
+    code, out, err = run("time", TINY, "--runs", "2", "--warmup", "1", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["schema"] == "cnncost.timing/1"
+    assert len(data["runs_s"]) == 2
+    assert data["median_s"] == statistics.median(data["runs_s"])
+    assert data["images_per_s"] == pytest.approx(1 / data["median_s"])
+    assert data["roofline"]["hardware"] == "generic-cpu"
+    # seed 001: the naive module's 854M ops, at 2 FLOP each
+    assert data["roofline"]["flops"] == 2 * 854_196_224
+    assert data["achieved_fraction_of_peak"] == pytest.approx(
+        data["roofline"]["flops"] / data["median_s"] / 2.56e12
+    )
+
+
+def test_cli_time_text_shows_prediction_beside_measurement(run):
+    code, out, err = run("time", TINY, "--runs", "2", "--warmup", "0", "--layers")
+    assert code == 0, err
+    for words in (
+        "measured",
+        "median",
+        "images/s",
+        "predicted",
+        "% of the fp32 peak",
+        "Per layer",
+        "Measured/pred.",
+    ):
+        assert words in out
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_cuda_timing_measures_memory(dtype):
+    t = time_graph(cnncost.build_graph("resnet50", batch=8), device="cuda", dtype=dtype, runs=3)
+    assert t.peak_memory_bytes and t.peak_memory_bytes > 0
+    assert t.device == "cuda" and t.device_name
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_backward_and_per_layer():
+    t = time_graph(
+        cnncost.build_graph("resnet18", batch=4),
+        device="cuda",
+        backward=True,
+        runs=2,
+        per_layer=True,
+    )
+    assert t.layer_runs and all(v >= 0 for v in t.layer_runs.values())

@@ -1,0 +1,75 @@
+"""Vision Transformer (specs/vit.yaml): the paper's Table 1 configurations, the sequence
+length of Eq. 1, torchvision's figures at other resolutions, and seed 002's claim.
+torchvision's figures at 224×224 are checked by tests/test_zoo_expected.py.
+
+References: Dosovitskiy et al., ICLR 2021, Table 1 (Layers, Hidden size D, MLP size,
+Heads) and Section 3.1 (N = HW/P² patches plus the class token); torchvision's weight
+metadata (num_params, _ops in GMACs) for the SWAG fine-tuned weights; seed 002's "At a
+glance" table.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import matches_printed
+
+import cnncost
+
+# Table 1: model → (layers, hidden size D, MLP size, heads)
+TABLE1 = {
+    "vit_b_16": (12, 768, 3072, 12),
+    "vit_b_32": (12, 768, 3072, 12),
+    "vit_l_16": (24, 1024, 4096, 16),
+    "vit_l_32": (24, 1024, 4096, 16),
+    "vit_h_14": (32, 1280, 5120, 16),
+}
+PATCH = {"vit_b_16": 16, "vit_b_32": 32, "vit_l_16": 16, "vit_l_32": 32, "vit_h_14": 14}
+
+
+@pytest.mark.parametrize("model", sorted(TABLE1))
+def test_table1_configuration(model):
+    depth, hidden, mlp, heads = TABLE1[model]
+    graph = cnncost.build_graph(model)
+    attention = [n for n in graph.nodes if n.op.name == "multihead_attention"]
+    assert len(attention) == depth
+    assert {n.attrs["heads"] for n in attention} == {heads}
+    tokens = (224 // PATCH[model]) ** 2 + 1  # N = HW/P² patches and the class token
+    assert {n.shape for n in attention} == {(tokens, hidden)}
+    fc1 = [n for n in graph.nodes if n.name.endswith("mlp.fc1")]
+    assert {n.shape for n in fc1} == {(tokens, mlp)}
+    assert graph.nodes[-1].shape == (1000,)
+
+
+def test_b16_patch_embedding_and_sequence():
+    layers = {layer.name: layer for layer in cnncost.analyze("vit_b_16").layers}
+    assert layers["conv_proj"].output_shape == (768, 14, 14)
+    assert layers["conv_proj"].weights == 768 * 3 * 16 * 16  # E: (P²·C) × D
+    assert layers["tokens"].output_shape == (196, 768)
+    assert layers["class_token"].output_shape == (197, 768)
+    assert layers["encoder.pos_embedding"].weights == 197 * 768  # E_pos: (N + 1) × D
+    assert layers["cls"].output_shape == (768,)
+
+
+# torchvision's SWAG end-to-end fine-tuned weights, measured at their own resolution:
+# (model, side, num_params, _ops GMACs)
+SWAG_E2E = [
+    ("vit_b_16", 384, 86_859_496, "55.484 G"),  # ViT_B_16_Weights.IMAGENET1K_SWAG_E2E_V1
+    ("vit_l_16", 512, 305_174_504, "361.986 G"),  # ViT_L_16_Weights.IMAGENET1K_SWAG_E2E_V1
+    ("vit_h_14", 518, 633_470_440, "1016.717 G"),  # ViT_H_14_Weights.IMAGENET1K_SWAG_E2E_V1
+]
+
+
+@pytest.mark.parametrize(("model", "side", "params", "ops"), SWAG_E2E)
+def test_torchvision_swag_resolutions(model, side, params, ops):
+    """The position embedding grows with the input: (side/P)² + 1 tokens."""
+    report = cnncost.analyze(model, input_shape=(3, side, side))
+    assert report.totals.params == params
+    assert matches_printed(report.totals.macs, ops)
+
+
+def test_seed002_at_a_glance():
+    """Seed 002, "At a glance": "Vision Transformer 2020 ViT-B/16 81.072 95.318 86.6M 17.56"
+    (torchvision's figures; GFLOPs there are GMACs)."""
+    report = cnncost.analyze("vit_b_16")
+    assert matches_printed(report.totals.params, "86.6M")
+    assert matches_printed(report.totals.macs, "17.56G")
