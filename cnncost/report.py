@@ -13,6 +13,7 @@ from typing import Any
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .ops import Shape
+from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
 
@@ -26,6 +27,10 @@ UNITS = {
     "elementwise": "other scalar operations: normalisation, activations, pooling, adds, bias adds",
     "activations": "elements of newly stored outputs, input included, for the whole batch",
     "activation_bytes": "activations x bytes per element of the chosen dtype",
+    "receptive_field": "input pixels (height, width) one output position can see, "
+    "the largest over all paths",
+    "jump": "input pixels between neighbouring output positions (effective stride)",
+    "depth": "weighted layers (conv, linear) on the longest path from the input",
     "train_params": "params including training-only branches (auxiliary classifiers)",
     "train_macs": "expected MACs of one training forward pass: training-only branches "
     "included, each layer weighted by its survival probability (stochastic depth), "
@@ -50,6 +55,9 @@ class Layer:
     bytes_per_element: int = field(repr=False)
     train_only: bool = False
     survival: float = 1.0
+    receptive_field: tuple[int, int] = (1, 1)
+    jump: tuple[int, int] = (1, 1)
+    depth: int = 0
 
     @property
     def params(self) -> int:
@@ -80,6 +88,9 @@ class Layer:
             "activation_bytes": self.activation_bytes,
             "train_only": self.train_only,
             "survival": self.survival,
+            "receptive_field": list(self.receptive_field),
+            "jump": list(self.jump),
+            "depth": self.depth,
         }
 
 
@@ -97,6 +108,7 @@ class Totals:
     param_bytes: int
     train_params: int
     train_macs: int
+    depth: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -145,6 +157,7 @@ class Report:
             param_bytes=(weights + biases) * self.bytes_per_element,
             train_params=sum(r.params for r in self.layers),
             train_macs=round(sum(r.macs * r.survival for r in self.layers)),
+            depth=next((r.depth for r in self.layers if r.name == self.output), 0),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,8 +188,15 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
     n, size = graph.batch, DTYPE_BYTES[dtype]
     layers = []
     output_shape: Shape = graph.input_shape
+    fields: dict[str, Field] = {}
     for node in graph.nodes:
         cost = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
+        if node.inputs:
+            weighted = cost.weights > 0 and cost.macs > 0
+            field = layer_field(node, [fields[i] for i in node.inputs], weighted)
+        else:
+            field = input_field(node.shape)
+        fields[node.name] = field
         layers.append(
             Layer(
                 name=node.name,
@@ -192,6 +212,9 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
                 bytes_per_element=size,
                 train_only=node.train_only,
                 survival=node.survival,
+                receptive_field=field.receptive_field,
+                jump=field.jump,
+                depth=field.depth,
             )
         )
         if node.name == graph.output:

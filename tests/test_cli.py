@@ -99,9 +99,11 @@ def test_csv_rows_add_up_to_the_total_row(run):
     rows = list(csv.DictReader(io.StringIO(out)))
     total = rows[-1]
     assert total["name"] == "TOTAL"
+    inference = [r for r in rows[:-1] if r["train_only"] == "False"]
     for key in ("params", "macs", "activations"):
-        assert sum(int(r[key]) for r in rows[:-1]) == int(total[key])
-    assert int(total["params"]) == 6_624_904
+        assert sum(int(r[key]) for r in inference) == int(total[key])
+    assert int(total["params"]) == 6_624_904  # torchvision GoogLeNet_Weights num_params
+    assert int(total["depth"]) == 22  # "22 layers deep" (Szegedy et al., Section 5)
 
 
 def test_markdown_table(run):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
-from .window import same_padding_out, window_out
+from .window import Window, dilated, same_padding_out, window_out
 
 
 def _conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
@@ -76,6 +76,7 @@ register(
         shape=_conv_shape,
         cost=_conv_cost,
         module=_conv_module,
+        window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),
         cost_doc=(
             "weights out·kh·kw·(C_in/groups); MACs = output elements · kh·kw·(C_in/groups); "
             "the bias adds (one per output element) count as element-wise ops"

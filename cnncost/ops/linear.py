@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, POSITIVE
 from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register
+from .window import MIX
 
 
 def _linear_shape(a: Attrs, ins: list[Shape]) -> Shape:
@@ -44,6 +45,7 @@ register(
         shape=_linear_shape,
         cost=_linear_cost,
         module=_linear_module,
+        window=lambda a, ins: MIX,
         cost_doc=("weights in·out; MACs = in·out per row; bias adds count as element-wise ops"),
     )
 )

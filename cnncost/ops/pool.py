@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
-from .window import window_out
+from .window import GLOBAL, Window, dilated, window_out
 
 _COST_DOC = "no weights; element-wise ops = window size per output element"
 
@@ -76,6 +76,9 @@ register(
         cost=_window_cost,
         cost_doc=_COST_DOC,
         module=_maxpool_module,
+        window=lambda a, ins: Window(
+            dilated(a["kernel"], a["dilation"]), a["stride"] or a["kernel"]
+        ),
     )
 )
 register(
@@ -91,6 +94,7 @@ register(
         cost=_window_cost,
         cost_doc=_COST_DOC,
         module=_avgpool_module,
+        window=lambda a, ins: Window(a["kernel"], a["stride"] or a["kernel"]),
     )
 )
 
@@ -130,6 +134,7 @@ for _name, _what, _module in (
             cost=_global_cost,
             cost_doc="no weights; element-wise ops = H·W per channel",
             module=_module,
+            window=lambda a, ins: GLOBAL,
         )
     )
 
@@ -153,6 +158,16 @@ def _adaptive_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=c * window_total, activations=numel(out))
 
 
+def _widest_bin(size: int, bins: int) -> int:
+    return max(-(-(i + 1) * size // bins) - (i * size // bins) for i in range(bins))
+
+
+def _adaptive_window(a: Attrs, ins: list[Shape]) -> Window:
+    """The widest of PyTorch's adaptive windows, and the (floored) step between them."""
+    (_, h, w), (oh, ow) = ins[0], a["output"]
+    return Window((_widest_bin(h, oh), _widest_bin(w, ow)), (max(1, h // oh), max(1, w // ow)))
+
+
 def _adaptive_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -168,6 +183,7 @@ register(
         shape=_adaptive_shape,
         cost=_adaptive_cost,
         module=_adaptive_module,
+        window=_adaptive_window,
         cost_doc="no weights; element-wise ops = the summed sizes of PyTorch's adaptive windows",
     )
 )

@@ -64,6 +64,9 @@ CostRule = Callable[[Attrs, list[Shape], Shape], Cost]
 # Builds the op as a torch.nn.Module (the optional backend). The rule imports torch itself,
 # inside the function, so that declaring an op never imports torch.
 ModuleRule = Callable[[Attrs, list[Shape], Shape], Any]
+# How the op widens the receptive field: a window.Window, GLOBAL, FOLD, MIX, or None for
+# an op that keeps each position to itself (activations, normalisation, adds).
+WindowRule = Callable[[Attrs, list[Shape]], Any]
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class OpDef:
     cost_doc: str = ""
     internal: bool = False
     module: ModuleRule | None = None
+    window: WindowRule | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
     defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 

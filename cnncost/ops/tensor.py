@@ -6,8 +6,15 @@ from ..errors import ShapeError
 from ..values import FLOAT, INT, NONNEGATIVE, POSITIVE
 from .merge import torch_axis
 from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .window import FOLD
 
 _FREE = Cost()
+
+
+def _flatten_window(a: Attrs, ins: list[Shape]) -> str | None:
+    """Flattening a C×H×W map from the channels on folds the positions into features."""
+    x = ins[0]
+    return FOLD if len(x) == 3 and torch_axis(a["start_dim"], 3) == 0 else None
 
 
 def _flatten_module(a: Attrs, ins: list[Shape], out: Shape):
@@ -67,6 +74,7 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_flatten_module,
+        window=_flatten_window,
     )
 )
 register(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import ShapeError
 
 
@@ -40,3 +42,28 @@ def same_padding_out(size: int, stride: int, axis: str) -> int:
     if stride != 1:
         raise ShapeError(f"padding 'same' needs stride 1 (as in PyTorch), got stride {stride}")
     return size
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a layer widens the receptive field: the input positions one output reads along
+    height and width (dilation included), and its stride."""
+
+    span: tuple[int, int]
+    stride: tuple[int, int]
+
+
+# A layer whose every output reads every input position (global pooling, attention).
+GLOBAL = "global"
+# A reshape that moves the positions into the feature axis (flatten of C×H×W): the layer
+# itself mixes nothing, but a linear layer after it reads every position.
+FOLD = "fold"
+# A layer that mixes the feature axis (linear): global after a FOLD, pointwise otherwise.
+MIX = "mix"
+
+
+def dilated(kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
+    return (
+        dilation[0] * (kernel[0] - 1) + 1,
+        dilation[1] * (kernel[1] - 1) + 1,
+    )

@@ -21,7 +21,17 @@ TOTAL_FIELDS = (
     "activations",
     "activation_bytes",
 )
-CSV_FIELDS = ("name", "op", "inputs", "output_shape", *TOTAL_FIELDS)
+CSV_FIELDS = (
+    "name",
+    "op",
+    "inputs",
+    "output_shape",
+    *TOTAL_FIELDS,
+    "receptive_field",
+    "jump",
+    "depth",
+    "train_only",
+)
 
 
 def to_json(report: Report) -> str:
@@ -37,10 +47,22 @@ def to_csv(report: Report) -> str:
         row = layer.to_dict()
         row["inputs"] = " ".join(layer.inputs)
         row["output_shape"] = shape(layer.output_shape)
+        row["receptive_field"] = pair(layer.receptive_field)
+        row["jump"] = pair(layer.jump)
         writer.writerow([row[f] for f in CSV_FIELDS])
     totals = report.totals.to_dict()
     writer.writerow(
-        ["TOTAL", "", "", shape(report.output_shape), *(totals[f] for f in CSV_FIELDS[4:])]
+        [
+            "TOTAL",
+            "",
+            "",
+            shape(report.output_shape),
+            *(totals[f] for f in TOTAL_FIELDS),
+            "",
+            "",
+            totals["depth"],
+            "",
+        ]
     )
     return out.getvalue()
 
@@ -61,7 +83,15 @@ LAYER_HEADER = (
     "Element-wise ops",
     "Activations (elements)",
     "Activations (bytes)",
+    "RF",
+    "Jump",
+    "Depth",
 )
+
+
+def pair(p: tuple[int, int]) -> str:
+    """A receptive field or jump: one number when square, h×w when not."""
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 
 
 def layer_cells(report: Report) -> list[list[str]]:
@@ -78,6 +108,9 @@ def layer_cells(report: Report) -> list[list[str]]:
                 grouped(layer.elementwise),
                 grouped(layer.activations),
                 grouped(layer.activation_bytes),
+                pair(layer.receptive_field),
+                pair(layer.jump),
+                str(layer.depth) + (" (train)" if layer.train_only else ""),
             ]
         )
     return rows
@@ -94,6 +127,9 @@ def total_cells(report: Report) -> list[str]:
         grouped(t.elementwise),
         grouped(t.activations),
         grouped(t.activation_bytes),
+        "",
+        "",
+        str(t.depth),
     ]
 
 
@@ -109,7 +145,7 @@ def to_markdown(report: Report) -> str:
     rows = [*layer_cells(report), [f"**{c}**" if c else "" for c in total_cells(report)]]
     return (
         f"**{heading(report)}**\n\n"
-        + md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7})
+        + md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7, 8, 9, 10})
         + "\n"
         + footnote(report)
         + "\n"
@@ -122,7 +158,8 @@ def footnote(report: Report) -> str:
         f"MACs = multiply-accumulates of conv and linear layers; FLOPs = 2 × MACs = "
         f"{grouped(t.flops)} ({scaled(t.flops, 'FLOPs')}). Element-wise ops (norm, activation, "
         f"pooling, adds) are counted apart. Activations count stored outputs, input included; "
-        f"bytes at {report.dtype}."
+        f"bytes at {report.dtype}. RF = receptive field and Jump = effective stride, in input "
+        f"pixels; Depth = weighted layers on the longest path."
     )
 
 
@@ -153,6 +190,7 @@ def summary(report: Report) -> str:
             f"included = {byte_size(t.activation_bytes)} at {report.dtype}",
         ),
         ("layers", len(report.layers), f"{weighted} with weights"),
+        ("depth", t.depth, "weighted layers (conv, linear) on the longest path"),
     ]
     if t.train_params != t.params:
         extra = sum(1 for layer in report.layers if layer.train_only)

@@ -1,0 +1,68 @@
+"""Receptive field, effective stride (jump) and weighted-layer depth of every layer.
+
+The receptive field is the size of the input region one output position can see; the
+jump is the input distance between neighbouring output positions. A layer with a window
+of span k and stride s maps (r, j) to (r + (k − 1)·j, j·s). Where branches meet, the
+largest field over all paths is kept (Araujo et al., "Computing Receptive Fields of
+Convolutional Neural Networks", Distill 2019). Depth counts the weighted layers (those
+with weights and multiply-accumulates: convolutions, linear layers) on the longest path
+from the input, as VGG-16, GoogLeNet's 22 and ResNet-152 are named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .graph import Node
+from .ops.window import FOLD, GLOBAL, MIX, Window
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Field:
+    receptive_field: Pair
+    jump: Pair
+    depth: int
+    grid: Pair  # output positions along height and width, for global windows
+    folded: bool = False  # positions moved into the feature axis by a flatten
+
+
+def input_field(shape: tuple[int, ...]) -> Field:
+    grid = (shape[1], shape[2]) if len(shape) == 3 else (1, 1)
+    return Field((1, 1), (1, 1), 0, grid)
+
+
+def _widen(f: Field, span: Pair, stride: Pair) -> tuple[Pair, Pair]:
+    rf = (
+        f.receptive_field[0] + (span[0] - 1) * f.jump[0],
+        f.receptive_field[1] + (span[1] - 1) * f.jump[1],
+    )
+    return rf, (f.jump[0] * stride[0], f.jump[1] * stride[1])
+
+
+def layer_field(node: Node, inputs: list[Field], weighted: bool) -> Field:
+    """The field of `node` from those of its inputs (the widest where branches meet)."""
+    f = Field(
+        receptive_field=(
+            max(i.receptive_field[0] for i in inputs),
+            max(i.receptive_field[1] for i in inputs),
+        ),
+        jump=(max(i.jump[0] for i in inputs), max(i.jump[1] for i in inputs)),
+        depth=max(i.depth for i in inputs) + (1 if weighted else 0),
+        grid=(max(i.grid[0] for i in inputs), max(i.grid[1] for i in inputs)),
+        folded=any(i.folded for i in inputs),
+    )
+    rule = node.op.window(node.attrs, list(node.input_shapes)) if node.op.window else None
+    if rule == MIX:
+        rule = GLOBAL if f.folded else None
+    if rule == FOLD:
+        return Field(f.receptive_field, f.jump, f.depth, f.grid, folded=True)
+    if rule == GLOBAL:
+        rf, jump = _widen(f, f.grid, f.grid)
+        return Field(rf, jump, f.depth, (1, 1))
+    if isinstance(rule, Window):
+        rf, jump = _widen(f, rule.span, rule.stride)
+        grid = (-(-f.grid[0] // rule.stride[0]), -(-f.grid[1] // rule.stride[1]))
+        return Field(rf, jump, f.depth, grid, f.folded)
+    return f
