@@ -22,7 +22,8 @@ DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "fp64": 8, "int8": 1}
 UNITS = {
     "params": "trainable parameters (weights + biases)",
     "buffers": "non-trainable state such as batch-norm running statistics",
-    "macs": "multiply-accumulates of convolutions and linear layers (1 MAC = a*b+c)",
+    "macs": "multiply-accumulates of matrix products: convolutions, linear layers, "
+    "attention (1 MAC = a*b+c)",
     "flops": "2 x macs (one multiply and one add per MAC)",
     "elementwise": "other scalar operations: normalisation, activations, pooling, adds, bias adds",
     "activations": "elements of newly stored outputs, input included, for the whole batch",

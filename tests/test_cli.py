@@ -25,7 +25,7 @@ def test_summary_labels_macs_and_flops(run):
 def test_table_has_every_layer_and_a_total(run):
     code, out, _ = run("vgg16", "--table")
     assert code == 0
-    for header in ("Layer", "Op", "Output (C×H×W)", "Params", "MACs", "Element-wise ops"):
+    for header in ("Layer", "Op", "Output shape", "Params", "MACs", "Element-wise ops"):
         assert header in out
     report = cnncost.analyze("vgg16")
     for layer in report.layers:

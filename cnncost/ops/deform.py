@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
-from .window import same_padding_out, window_out
+from .window import Window, dilated, same_padding_out, window_out
 
 # Element-wise work of the bilinear sampling (docs/counting.md, "Deformable convolution").
 # Per sampling point (one offset group, one kernel tap, one output position): the shifted
@@ -80,6 +80,15 @@ def _deform_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _deform_window(a: Attrs, ins: list[Shape]) -> Window:
+    """The offsets are unbounded real numbers (DCNv2, Section 3.2: "unconstrained range"), so
+    one output position can read any input position: the window is the whole input (at
+    least the kernel's regular, dilated grid), moved by the conv's stride."""
+    _, h, w = ins[0]
+    kh, kw = dilated(a["kernel"], a["dilation"])
+    return Window((max(h, kh), max(w, kw)), a["stride"])
+
+
 def _deform_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import DeformConv2d
 
@@ -130,6 +139,7 @@ register(
         shape=_deform_shape,
         cost=_deform_cost,
         module=_deform_module,
+        window=_deform_window,
         cost_doc=(
             "offset conv (C_in → (2, or 3 if modulated)·offset_groups·kh·kw channels, same "
             "kernel/stride/padding/dilation, with bias) plus the main conv: weights "

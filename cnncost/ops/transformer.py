@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, NONNEGATIVE, PAIR, PAIR0, POSITIVE, IntListKind, choice
 from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .window import GLOBAL, Window
 
 _FREE = Cost()
 _AXIS = choice("last", "channels")
@@ -255,6 +256,7 @@ register(
         shape=_attention_shape,
         cost=_attention_cost,
         module=_attention_module,
+        window=lambda a, ins: GLOBAL,  # every token reads every token
         cost_doc=(
             "weights 3D² (q, k, v) + D² (output), biases 3D + D; MACs = 3ND² + N²D (Q·Kᵀ) "
             "+ N²D (A·V) + ND²; element-wise: bias adds, the 1/√(D/heads) scaling (ND) and "
@@ -338,6 +340,8 @@ register(
         shape=_window_shape,
         cost=_window_cost,
         module=_window_module,
+        # each position reads the M×M window it falls in
+        window=lambda a, ins: Window(a["window"], (1, 1)),
         cost_doc=(
             "weights 4C²; biases 3C + C and the (2M−1)² × heads relative position bias "
             "table; buffers the M²·M² relative_position_index; over the T tokens padded to "
@@ -371,6 +375,7 @@ register(
         shape=_merge_shape,
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         module=_merge_module,
+        window=lambda a, ins: Window((2, 2), (2, 2)),
         cost_doc="no weights, no arithmetic; stores its output (torch.cat copies)",
     )
 )

@@ -142,7 +142,7 @@ def _bound_counts(rl: Roofline) -> str:
 
 
 ROOFLINE_NOTE = (
-    "FLOPs = 2 × MACs of conv and linear; element-wise work runs at the element-wise peak. "
+    "FLOPs = 2 × MACs (conv, linear, attention); element-wise work runs at the element-wise peak. "
     "Bytes = inputs + output + parameters. Predicted = max(compute, memory) per layer, "
     "summed (no fusion). Forward+backward is 3 × forward."
 )

@@ -77,7 +77,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[in
 LAYER_HEADER = (
     "Layer",
     "Op",
-    "Output (C×H×W)",
+    "Output shape",
     "Params",
     "MACs",
     "Element-wise ops",
@@ -155,7 +155,7 @@ def to_markdown(report: Report) -> str:
 def footnote(report: Report) -> str:
     t = report.totals
     return (
-        f"MACs = multiply-accumulates of conv and linear layers; FLOPs = 2 × MACs = "
+        f"MACs = multiply-accumulates of conv, linear and attention products; FLOPs = 2 × MACs = "
         f"{grouped(t.flops)} ({scaled(t.flops, 'FLOPs')}). Element-wise ops (norm, activation, "
         f"pooling, adds) are counted apart. Activations count stored outputs, input included; "
         f"bytes at {report.dtype}. RF = receptive field and Jump = effective stride, in input "
@@ -175,8 +175,8 @@ def summary(report: Report) -> str:
         ),
         ("  weights", t.weights, "without biases"),
         ("  biases", t.biases, ""),
-        ("buffers", t.buffers, "non-trainable (batch-norm running statistics)"),
-        ("MACs", t.macs, f"{scaled(t.macs, 'MACs')}: multiply-accumulates of conv and linear"),
+        ("buffers", t.buffers, "non-trainable state (running statistics, index tables)"),
+        ("MACs", t.macs, f"{scaled(t.macs, 'MACs')}: multiply-accumulates of matrix products"),
         ("FLOPs", t.flops, f"{scaled(t.flops, 'FLOPs')} = 2 × MACs"),
         (
             "element-wise ops",

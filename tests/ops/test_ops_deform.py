@@ -112,6 +112,27 @@ def test_indivisible_groups_are_errors(attrs, message):
         apply_op("deform_conv2d", (4, 8, 8), **{"out": 6, "kernel": (3, 3), **attrs})
 
 
+def test_receptive_field_is_the_whole_input():
+    """Offsets are unbounded, so one output can read any input position (an ordinary 3×3
+    conv in its place sees 3×3); the jump is still the conv's stride."""
+    from cnncost.build import build
+    from cnncost.report import analyze_graph
+    from cnncost.spec import loads_spec
+
+    def last(op):
+        text = (
+            "name: n\ninput: [4, 20, 30]\nlayers:\n"
+            f"  c: {{op: {op}, out: 4, kernel: 3, stride: 2, padding: 1}}\n"
+        )
+        return analyze_graph(build(loads_spec(text, "net.yaml"))).layers[-1]
+
+    assert last("conv2d").receptive_field == (3, 3)
+    deform = last("deform_conv2d")
+    assert deform.receptive_field == (20, 30)
+    assert deform.jump == (2, 2)
+    assert deform.output_shape == (4, 10, 15)
+
+
 # --- the torch module --------------------------------------------------------------------
 
 

@@ -77,3 +77,12 @@ def test_seed002_at_a_glance():
     totals = cnncost.analyze("swin_b").totals
     assert matches_printed(totals.params, "87.8M")
     assert matches_printed(totals.macs, "15.43G")
+
+
+def test_window_attention_is_local():
+    """Section 3.2: attention within non-overlapping M×M windows: a W-MSA layer on the 4×4
+    patches of stage 1 sees 7 patches (28 pixels) across, not the whole image."""
+    layers = {layer.name: layer for layer in cnncost.analyze("swin_t").layers}
+    assert layers["patch_embed.proj"].receptive_field == (4, 4)
+    assert layers["stage1.blocks.0.w_msa.attn"].receptive_field == (28, 28)
+    assert layers["stage2.patch_merging.merge"].jump == (8, 8)

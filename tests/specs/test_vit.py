@@ -73,3 +73,11 @@ def test_seed002_at_a_glance():
     report = cnncost.analyze("vit_b_16")
     assert matches_printed(report.totals.params, "86.6M")
     assert matches_printed(report.totals.macs, "17.56G")
+
+
+def test_attention_sees_the_whole_image_from_the_first_layer():
+    """Section 4.5: "self-attention allows ViT to integrate information across the entire
+    image even in the lowest layers": a patch sees 16×16 pixels, one attention layer all."""
+    layers = {layer.name: layer for layer in cnncost.analyze("vit_b_16").layers}
+    assert layers["conv_proj"].receptive_field == (16, 16)
+    assert layers["encoder.layers.0.self_attention"].receptive_field == (224, 224)
