@@ -48,7 +48,7 @@ COMPUTE_KEYS = {
     "dtype",
     "divide_by",
 }
-LAYER_METRICS = {
+_COUNTS = {
     "params",
     "weights",
     "biases",
@@ -58,25 +58,9 @@ LAYER_METRICS = {
     "elementwise",
     "activations",
     "activation_bytes",
-    "receptive_field",
-    "jump",
-    "depth",
 }
-TOTAL_METRICS = {
-    "params",
-    "weights",
-    "biases",
-    "buffers",
-    "macs",
-    "flops",
-    "elementwise",
-    "activations",
-    "activation_bytes",
-    "param_bytes",
-    "depth",
-    "train_params",
-    "train_macs",
-}
+LAYER_METRICS = _COUNTS | {"receptive_field", "jump", "depth"}
+TOTAL_METRICS = _COUNTS | {"param_bytes", "depth", "train_params", "train_macs"}
 MATCHES = ("exact", "printed", "last_digit")
 KINDS = ("slip", "convention", "variant")
 _SCALE = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}

@@ -38,6 +38,11 @@ def _model_options(func: Callable) -> Callable:
         show_default=True,
         help="Element type for the byte counts.",
     )(func)
+    return _shape_options(func)
+
+
+def _shape_options(func: Callable) -> Callable:
+    """--input and --batch: the size a model is built at."""
     func = click.option(
         "--batch",
         type=click.IntRange(min=1),
@@ -322,19 +327,7 @@ Needs PyTorch: pip install 'cnncost[torch]'.""",
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--input",
-    "input_shape",
-    callback=_parse_shape,
-    metavar="CxHxW",
-    help="Input shape without the batch [default: the spec's].",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Batch size [default: the spec's, usually 1].",
-)
+@_shape_options
 @_output_option
 def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> None:
     """Build MODEL in torch and check every layer's shape, parameters and MACs.
@@ -387,19 +380,7 @@ No PyTorch needed: the prediction comes from the analytic counts and the device 
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--input",
-    "input_shape",
-    callback=_parse_shape,
-    metavar="CxHxW",
-    help="Input shape without the batch [default: the spec's].",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Batch size [default: the spec's, usually 1].",
-)
+@_shape_options
 @_output_option
 def roofline(
     model, hardware, hardware_file, dtype, backward, as_table, fmt, input_shape, batch, output
@@ -436,12 +417,6 @@ tf32 to let convolutions and matmuls use TF32 tensor cores.""",
     help="Where to run.",
 )
 @click.option(
-    "--batch",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Batch size [default: the spec's, usually 1].",
-)
-@click.option(
     "--dtype",
     type=click.Choice(ROOFLINE_DTYPES),
     default="fp32",
@@ -472,13 +447,7 @@ tf32 to let convolutions and matmuls use TF32 tensor cores.""",
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--input",
-    "input_shape",
-    callback=_parse_shape,
-    metavar="CxHxW",
-    help="Input shape without the batch [default: the spec's].",
-)
+@_shape_options
 @_output_option
 def time_cmd(
     model,

@@ -8,7 +8,7 @@ from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, registe
 from .window import Window, dilated, same_padding_out, window_out
 
 
-def _conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
+def conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     need_rank(x, 3)
     c, h, w = x
@@ -73,7 +73,7 @@ register(
             Attr("groups", POSITIVE, 1, "channel groups; groups = input channels is depthwise"),
             Attr("bias", BOOL, True, "learn one bias per output channel"),
         ),
-        shape=_conv_shape,
+        shape=conv_shape,
         cost=_conv_cost,
         module=_conv_module,
         window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),

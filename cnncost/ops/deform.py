@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
+from .conv import conv_shape
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
-from .window import Window, dilated, same_padding_out, window_out
+from .window import Window, dilated
 
 # Element-wise work of the bilinear sampling (docs/counting.md, "Deformable convolution").
 # Per sampling point (one offset group, one kernel tap, one output position): the shifted
@@ -37,24 +38,11 @@ def offset_channels(a: Attrs) -> int:
 def _deform_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     need_rank(x, 3)
-    c, h, w = x
-    groups, out, offset_groups = a["groups"], a["out"], a["offset_groups"]
-    if c % groups:
-        raise ShapeError(f"input channels {c} are not divisible by groups={groups}")
-    if out % groups:
-        raise ShapeError(f"output channels {out} are not divisible by groups={groups}")
-    if c % offset_groups:
-        raise ShapeError(f"input channels {c} are not divisible by offset_groups={offset_groups}")
-    (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
-    padding = a["padding"]
-    if padding == "same":
-        return (out, same_padding_out(h, sh, "height"), same_padding_out(w, sw, "width"))
-    ph, pw = (0, 0) if padding == "valid" else padding
-    return (
-        out,
-        window_out(h, kh, sh, ph, dh, False, "height"),
-        window_out(w, kw, sw, pw, dw, False, "width"),
-    )
+    if x[0] % a["offset_groups"]:
+        raise ShapeError(
+            f"input channels {x[0]} are not divisible by offset_groups={a['offset_groups']}"
+        )
+    return conv_shape(a, ins)  # the sampling grid is the plain convolution's
 
 
 def _deform_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
