@@ -216,9 +216,15 @@ def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) 
 @_output_option
 def list_models(fmt: str, output) -> None:
     """List the built-in models with their parameters and MACs at their own input size."""
+    from .render.progress import progress_bar
     from .zoo import builtin_models
 
-    reports = [_analyze(name, None, None, "fp32") for name in builtin_models()]
+    names = list(builtin_models())
+    reports = []
+    with progress_bar("counting the built-in models") as progress:
+        for i, name in enumerate(names):
+            progress(i, len(names), name)
+            reports.append(_analyze(name, None, None, "fp32"))
     from .render import plain
 
     if fmt == "table":
