@@ -10,14 +10,14 @@ a disagreement is acceptable only when the file records it with its kind and rea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
-from .report import Report, analyze_graph
+from .report import Report, Totals, analyze_graph
 from .spec import loads_spec
 from .yamlio import load_yaml
 
@@ -48,19 +48,11 @@ COMPUTE_KEYS = {
     "dtype",
     "divide_by",
 }
-_COUNTS = {
-    "params",
-    "weights",
-    "biases",
-    "buffers",
-    "macs",
-    "flops",
-    "elementwise",
-    "activations",
-    "activation_bytes",
+TOTAL_METRICS = {f.name for f in fields(Totals)}
+LAYER_METRICS = (TOTAL_METRICS - {"param_bytes", "train_params", "train_macs"}) | {
+    "receptive_field",
+    "jump",
 }
-LAYER_METRICS = _COUNTS | {"receptive_field", "jump", "depth"}
-TOTAL_METRICS = _COUNTS | {"param_bytes", "depth", "train_params", "train_macs"}
 MATCHES = ("exact", "printed", "last_digit")
 KINDS = ("slip", "convention", "variant")
 _SCALE = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}

@@ -59,6 +59,18 @@ def _shape_options(func: Callable) -> Callable:
     return func
 
 
+def _format_option(choices: tuple[str, ...]) -> Callable[[Callable], Callable]:
+    """--format, defaulting to the first choice."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
+
+
 def _output_option(func: Callable) -> Callable:
     return click.option(
         "-o",
@@ -174,14 +186,7 @@ Examples:
   cnncost compare vgg16 resnet50 googlenet --format json""",
 )
 @click.argument("models", nargs=-1, required=True)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "csv", "markdown")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("table", "json", "csv", "markdown"))
 @_model_options
 @_output_option
 def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
@@ -205,14 +210,7 @@ def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) 
 
 
 @cli.command(name="list", epilog="\b\nExamples:\n  cnncost list\n  cnncost list --format json")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "csv", "markdown")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("table", "json", "csv", "markdown"))
 @_output_option
 def list_models(fmt: str, output) -> None:
     """List the built-in models with their parameters and MACs at their own input size."""
@@ -301,9 +299,9 @@ def _hardware_options(func: Callable) -> Callable:
     return func
 
 
-def _report_for(model: str, input_shape, batch, dtype: str) -> Report:
-    """The analytic report whose byte counts match a compute dtype (tf32 stores fp32)."""
-    return _analyze(model, input_shape, batch, "fp32" if dtype == "tf32" else dtype)
+def _storage_dtype(dtype: str) -> str:
+    """The element type a compute dtype stores: tf32 computes on fp32 data."""
+    return "fp32" if dtype == "tf32" else dtype
 
 
 @cli.command(
@@ -325,14 +323,7 @@ Needs PyTorch: pip install 'cnncost[torch]'.""",
     show_default=True,
     help="Where torch runs the model; meta checks shapes and counts without computing.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("text", "json"))
 @_shape_options
 @_output_option
 def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> None:
@@ -378,14 +369,7 @@ No PyTorch needed: the prediction comes from the analytic counts and the device 
 )
 @click.option("--backward", is_flag=True, help="Forward and backward (a training step).")
 @click.option("--table", "as_table", is_flag=True, help="Add the per-layer table.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("text", "json"))
 @_shape_options
 @_output_option
 def roofline(
@@ -396,7 +380,7 @@ def roofline(
     from .render.measure import roofline_json, roofline_text
     from .roofline import roofline as predict
 
-    report = _report_for(model, input_shape, batch, dtype)
+    report = _analyze(model, input_shape, batch, _storage_dtype(dtype))
     hw = pick_hardware(hardware, hardware_table(hardware_file), None)
     rl = predict(report, hw, dtype, backward)
     _emit(roofline_json(rl) if fmt == "json" else roofline_text(rl, as_table), output)
@@ -445,14 +429,7 @@ tf32 to let convolutions and matmuls use TF32 tensor cores.""",
     help="Also time each layer's forward alone, beside its roofline.",
 )
 @_hardware_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("text", "json"))
 @_shape_options
 @_output_option
 def time_cmd(
@@ -487,7 +464,7 @@ def time_cmd(
 
     check_device(device)
     graph = build_graph(model, input_shape=input_shape, batch=batch)
-    report = analyze_graph(graph, "fp32" if dtype == "tf32" else dtype)
+    report = analyze_graph(graph, _storage_dtype(dtype))
     detected = None
     if device == "cuda":
         import torch
@@ -567,14 +544,7 @@ usage or file error. The layout of a claims file: docs/audit.md.""",
     help="A YAML file of claims [default: the built-in claims of the lecture decks].",
 )
 @click.option("--document", help="Only the claims of this document (e.g. 001).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("table", "json", "markdown")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@_format_option(("table", "json", "markdown"))
 @click.option("--failures-only", is_flag=True, help="List only the claims that fail.")
 @_output_option
 def audit(claims_file, document, fmt, failures_only, output) -> None:

@@ -20,6 +20,7 @@ import torch
 
 from ..errors import CnnCostError
 from ..graph import Graph
+from ..render.progress import Progress
 from .module import SpecModule, build_module
 
 TORCH_DTYPES = {
@@ -28,9 +29,6 @@ TORCH_DTYPES = {
     "fp16": torch.float16,
     "bf16": torch.bfloat16,
 }
-
-# Called as progress(done, total, what) while warming up and timing.
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
