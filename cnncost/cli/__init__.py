@@ -1,0 +1,16 @@
+"""The `cnncost` command line: one module per command, registered on import."""
+
+from . import (  # noqa: F401  (importing a command module registers it)
+    audit_cmd,
+    compare,
+    hardware_cmd,
+    list_cmd,
+    ops_cmd,
+    roofline,
+    show,
+    time_cmd,
+    verify,
+)
+from .app import cli, main
+
+__all__ = ["cli", "main"]

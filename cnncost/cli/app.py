@@ -1,0 +1,72 @@
+"""The `cnncost` command group and its entry point. Kept light: click at start-up, rich
+only when drawing a table; each command lives in its own module of this package."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from ..errors import CnnCostError
+
+
+class _DefaultToShow(click.Group):
+    """`cnncost MODEL ...` means `cnncost show MODEL ...`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(
+    cls=_DefaultToShow,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  cnncost vgg16                      summary: params, MACs, FLOPs, memory
+  cnncost vgg16 --table              the per-layer table, as in the lecture
+  cnncost resnet50 --format json     machine-readable, for scripts and CI
+  cnncost my_net.yaml --input 3x320x320 --batch 32
+  cnncost compare inception_naive inception_bottleneck
+  cnncost list                       the built-in models
+  cnncost ops conv2d                 what an op takes and how it is counted
+
+
+MACs are multiply-accumulates (1 MAC = a*b+c); FLOPs = 2 × MACs.
+Docs: docs/spec-format.md (writing specs), docs/counting.md (what is counted).""",
+)
+@click.version_option(package_name="cnncost", message="cnncost %(version)s")
+def cli() -> None:
+    """Exact parameters, MACs and activation memory of CNN architectures.
+
+    Give a built-in model name (see `cnncost list`) or a YAML spec file;
+    `cnncost MODEL` is short for `cnncost show MODEL`.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: user errors print one line and exit 2, never a traceback."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="cnncost",
+            standalone_mode=False,
+        )
+    except CnnCostError as exc:
+        click.echo(f"cnncost: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

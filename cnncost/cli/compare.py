@@ -1,0 +1,41 @@
+"""`cnncost compare`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from .app import cli
+from .options import analyze, emit, format_option, model_options, output_option
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  cnncost compare inception_naive inception_bottleneck
+  cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
+  cnncost compare vgg16 resnet50 googlenet --format json""",
+)
+@click.argument("models", nargs=-1, required=True)
+@format_option(("table", "json", "csv", "markdown"))
+@model_options
+@output_option
+def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
+    """Put models side by side, with ratios against the first one."""
+    if len(models) < 2:
+        raise click.UsageError("compare needs at least two models")
+    reports = [analyze(m, input_shape, batch, dtype) for m in models]
+    from ..render import plain
+
+    if fmt == "table":
+        from ..render.tables import compare_table
+
+        text = compare_table(reports)
+    else:
+        text = {
+            "json": plain.compare_json,
+            "csv": plain.compare_csv,
+            "markdown": plain.compare_markdown,
+        }[fmt](reports)
+    emit(text, output)

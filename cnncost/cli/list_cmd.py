@@ -1,0 +1,39 @@
+"""`cnncost list`."""
+
+from __future__ import annotations
+
+from .app import cli
+from .options import analyze, emit, format_option, output_option
+
+
+@cli.command(name="list", epilog="\b\nExamples:\n  cnncost list\n  cnncost list --format json")
+@format_option(("table", "json", "csv", "markdown"))
+@output_option
+def list_models(fmt: str, output) -> None:
+    """List the built-in models with their parameters and MACs at their own input size."""
+    from ..render.progress import progress_bar
+    from ..zoo import builtin_models
+
+    names = list(builtin_models())
+    reports = []
+    with progress_bar("counting the built-in models") as progress:
+        for i, name in enumerate(names):
+            progress(i, len(names), name)
+            reports.append(analyze(name, None, None, "fp32"))
+    from ..render import plain
+
+    if fmt == "table":
+        from ..render.tables import grid
+
+        text = grid(
+            "Built-in models (batch 1)",
+            plain.LIST_HEADER,
+            plain.list_cells(reports),
+            right={3, 4},
+            note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
+        )
+    else:
+        text = {"json": plain.list_json, "csv": plain.list_csv, "markdown": plain.list_markdown}[
+            fmt
+        ](reports)
+    emit(text, output)

@@ -1,0 +1,124 @@
+"""`cnncost time`."""
+
+from __future__ import annotations
+
+import click
+
+from .app import cli
+from .options import (
+    ROOFLINE_DTYPES,
+    emit,
+    format_option,
+    hardware_options,
+    output_option,
+    shape_options,
+    storage_dtype,
+)
+
+
+@cli.command(
+    name="time",
+    epilog="""\b
+Examples:
+  cnncost time resnet50 --device cuda --batch 32 --dtype bf16
+  cnncost time resnet50 --device cuda --batch 256 --dtype bf16 --backward --compile
+  cnncost time mobilenet_v2 --device cuda --layers        which layers miss their roofline
+  cnncost time vgg16 --batch 8 --runs 5                    on the CPU
+
+Needs PyTorch: pip install 'cnncost[torch]'. fp32 is strict fp32 (TF32 off); ask for
+tf32 to let convolutions and matmuls use TF32 tensor cores.""",
+)
+@click.argument("model")
+@click.option(
+    "--device",
+    type=click.Choice(("cpu", "cuda")),
+    default="cpu",
+    show_default=True,
+    help="Where to run.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(ROOFLINE_DTYPES),
+    default="fp32",
+    show_default=True,
+    help="Weights, inputs and arithmetic in this type.",
+)
+@click.option("--backward", is_flag=True, help="Time forward + backward (a training step).")
+@click.option("--compile", "compiled", is_flag=True, help="Run through torch.compile.")
+@click.option("--channels-last", is_flag=True, help="NHWC memory format for weights and input.")
+@click.option(
+    "--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Timed runs."
+)
+@click.option(
+    "--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed runs first."
+)
+@click.option(
+    "--layers",
+    "per_layer",
+    is_flag=True,
+    help="Also time each layer's forward alone, beside its roofline.",
+)
+@hardware_options
+@format_option(("text", "json"))
+@shape_options
+@output_option
+def time_cmd(
+    model,
+    device,
+    batch,
+    dtype,
+    backward,
+    compiled,
+    channels_last,
+    runs,
+    warmup,
+    per_layer,
+    hardware,
+    hardware_file,
+    fmt,
+    input_shape,
+    output,
+) -> None:
+    """Measure MODEL in torch: median time, spread, images/s, peak memory, vs the roofline."""
+    from ..backend import require_torch
+
+    require_torch()
+    from .. import build_graph
+    from ..backend.timing import check_device, time_graph
+    from ..hardware import hardware_table, pick_hardware
+    from ..memory import estimate_memory
+    from ..render.measure import timing_json, timing_text
+    from ..render.progress import progress_bar
+    from ..report import analyze_graph
+    from ..roofline import roofline as predict
+
+    check_device(device)
+    graph = build_graph(model, input_shape=input_shape, batch=batch)
+    report = analyze_graph(graph, storage_dtype(dtype))
+    detected = None
+    if device == "cuda":
+        import torch
+
+        detected = torch.cuda.get_device_name()
+    hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
+    rl = predict(report, hw, dtype, backward)
+    with progress_bar(f"timing {graph.model}") as progress:
+        timing = time_graph(
+            graph,
+            device=device,
+            dtype=dtype,
+            backward=backward,
+            compile=compiled,
+            channels_last=channels_last,
+            warmup=warmup,
+            runs=runs,
+            per_layer=per_layer,
+            progress=progress,
+        )
+    memory = estimate_memory(report, backward)
+    if fmt == "json":
+        text = timing_json(timing, rl, memory)
+    else:
+        layer_rl = predict(report, hw, dtype, False) if backward else None
+        text = timing_text(timing, rl, memory, layer_rl)
+    emit(text, output)
