@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ def _number(entry: Any, key: str, file: str, where: str) -> float:
     return float(value)
 
 
+def _scale(value: float, exponent: int) -> float:
+    """value × 10^exponent without binary noise: 66.9 TFLOP/s is 66900000000000.0, not
+    66900000000000.01, so JSON prints the figure the datasheet gives."""
+    return float(Decimal(repr(value)).scaleb(exponent))
+
+
 def _parse(entry: Any, name: str, file: str) -> Hardware:
     where = f"devices.{name}"
     if not isinstance(entry, dict):
@@ -77,9 +84,9 @@ def _parse(entry: Any, name: str, file: str) -> Hardware:
         name=name,
         title=str(entry.get("title", name)),
         names=tuple(str(n) for n in entry.get("names") or ()),
-        peak_flops={d: _number(peaks, d, file, where) * 1e12 for d in peaks},
-        vector_flops=_number(entry, "vector_tflops", file, where) * 1e12,
-        bandwidth=_number(entry, "bandwidth_gb_s", file, where) * 1e9,
+        peak_flops={d: _scale(_number(peaks, d, file, where), 12) for d in peaks},
+        vector_flops=_scale(_number(entry, "vector_tflops", file, where), 12),
+        bandwidth=_scale(_number(entry, "bandwidth_gb_s", file, where), 9),
         source=str(entry.get("source", "")),
     )
 
@@ -103,8 +110,14 @@ def pick_hardware(name: str | None, table: dict[str, Hardware], detected: str | 
     """The named device, else the one whose `names` match the detected device name."""
     if name:
         if name not in table:
+            close = [n for n in table if name.lower() in n.lower()]
+            hint = (
+                " (did you mean " + " or ".join(repr(n) for n in close) + "?)"
+                if close
+                else did_you_mean(name, table)
+            )
             raise CnnCostError(
-                f"unknown hardware {name!r}{did_you_mean(name, table)}; "
+                f"unknown hardware {name!r}{hint}; "
                 "'cnncost hardware' lists them, --hardware-file adds your own"
             )
         return table[name]

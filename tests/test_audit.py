@@ -112,7 +112,7 @@ def test_an_unexplained_mismatch_fails_and_a_stale_reason_too(claims, run):
 
 
 def test_cli_audit_passes_on_good_claims(claims, run):
-    code, out, err = run("audit", "--claims", claims())
+    code, out, err = run("audit", "--claims", claims(), "--width", "0")
     assert code == 0, err
     assert "6 claims" in out and "1 disagree for a recorded reason (1 slip)" in out
 

@@ -28,6 +28,7 @@ TORCH_DTYPES = {
     "tf32": torch.float32,
     "fp16": torch.float16,
     "bf16": torch.bfloat16,
+    "fp64": torch.float64,
 }
 
 

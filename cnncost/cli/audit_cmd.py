@@ -7,6 +7,7 @@ import sys
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import emit, format_option, output_option
 
 
@@ -32,6 +33,7 @@ usage or file error. The layout of a claims file: docs/audit.md.""",
 @format_option(("table", "json", "markdown"))
 @click.option("--failures-only", is_flag=True, help="List only the claims that fail.")
 @output_option
+@table_options
 def audit(claims_file, document, fmt, failures_only, output) -> None:
     """Check the documents' numeric claims against computed values."""
     from ..audit import audit as run_audit

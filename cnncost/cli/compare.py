@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import analyze, emit, format_option, model_options, output_option
 
 
@@ -21,6 +22,7 @@ Examples:
 @format_option(("table", "json", "csv", "markdown"))
 @model_options
 @output_option
+@table_options
 def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .layout_options import table_options
 
 
 @cli.command(
@@ -19,6 +20,7 @@ Examples:
     type=click.Path(dir_okay=False),
     help="A YAML file of your own devices, laid over the built-in table.",
 )
+@table_options
 def hardware_cmd(hardware_file) -> None:
     """List the devices the roofline knows: peak TFLOP/s per dtype and memory bandwidth."""
     from ..hardware import hardware_table

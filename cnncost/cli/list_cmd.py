@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from .app import cli
+from .layout_options import table_options
 from .options import analyze, emit, format_option, output_option
 
 
 @cli.command(name="list", epilog="\b\nExamples:\n  cnncost list\n  cnncost list --format json")
 @format_option(("table", "json", "csv", "markdown"))
 @output_option
+@table_options
 def list_models(fmt: str, output) -> None:
     """List the built-in models with their parameters and MACs at their own input size."""
     from ..render.progress import progress_bar
@@ -23,15 +25,9 @@ def list_models(fmt: str, output) -> None:
     from ..render import plain
 
     if fmt == "table":
-        from ..render.tables import grid
+        from ..render.layout import draw
 
-        text = grid(
-            "Built-in models (batch 1)",
-            plain.LIST_HEADER,
-            plain.list_cells(reports),
-            right={3, 4},
-            note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
-        )
+        text = draw(plain.list_grid(reports))
     else:
         text = {"json": plain.list_json, "csv": plain.list_csv, "markdown": plain.list_markdown}[
             fmt

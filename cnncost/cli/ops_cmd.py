@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .layout_options import table_options
 
 
 @cli.command(epilog="\b\nExamples:\n  cnncost ops\n  cnncost ops conv2d")
 @click.argument("name", required=False)
+@table_options
 def ops(name: str | None) -> None:
     """List the ops a spec can use, or describe one: attributes, defaults and costs."""
     from ..ops import get_op, public_ops

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 
-from ..report import DTYPE_BYTES, Report
+from ..report import Report
 
 FORMATS = ("summary", "table", "json", "csv", "markdown")
+# One rule for every command: the dtypes the device table gives peaks for (show, compare,
+# roofline, time). tf32 computes on fp32 data, so it stores and counts as fp32.
+DTYPES = ("fp32", "tf32", "fp16", "bf16", "fp64")
 
 
 def parse_shape(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -31,10 +34,10 @@ def model_options(func: Callable) -> Callable:
     """--input, --batch and --dtype, shared by every command that analyses a model."""
     func = click.option(
         "--dtype",
-        type=click.Choice(list(DTYPE_BYTES)),
+        type=click.Choice(DTYPES),
         default="fp32",
         show_default=True,
-        help="Element type for the byte counts.",
+        help="Element type for the byte counts (tf32 stores fp32).",
     )(func)
     return shape_options(func)
 
@@ -97,10 +100,7 @@ def emit(text: str, output: str | None) -> None:
 def analyze(ref: str, input_shape, batch, dtype) -> Report:
     from .. import analyze
 
-    return analyze(ref, input_shape=input_shape, batch=batch, dtype=dtype)
-
-
-ROOFLINE_DTYPES = ("fp32", "tf32", "fp16", "bf16")
+    return analyze(ref, input_shape=input_shape, batch=batch, dtype=storage_dtype(dtype))
 
 
 def hardware_options(func: Callable) -> Callable:
@@ -112,8 +112,8 @@ def hardware_options(func: Callable) -> Callable:
     func = click.option(
         "--hardware",
         metavar="NAME",
-        help="Device for the roofline (see `cnncost hardware`) [default: the detected GPU, "
-        "or generic-cpu].",
+        help="Device for the roofline (see `cnncost hardware`) [default: the detected GPU; "
+        "on the CPU, `time` measures this machine and `roofline` uses generic-cpu].",
     )(func)
     return func
 

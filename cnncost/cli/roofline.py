@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import (
-    ROOFLINE_DTYPES,
+    DTYPES,
     analyze,
     emit,
     format_option,
     hardware_options,
     output_option,
     shape_options,
-    storage_dtype,
 )
 
 
@@ -30,7 +30,7 @@ No PyTorch needed: the prediction comes from the analytic counts and the device 
 @hardware_options
 @click.option(
     "--dtype",
-    type=click.Choice(ROOFLINE_DTYPES),
+    type=click.Choice(DTYPES),
     default="fp32",
     show_default=True,
     help="Compute type; tf32 is fp32 on tensor cores.",
@@ -40,6 +40,7 @@ No PyTorch needed: the prediction comes from the analytic counts and the device 
 @format_option(("text", "json"))
 @shape_options
 @output_option
+@table_options
 def roofline(
     model, hardware, hardware_file, dtype, backward, as_table, fmt, input_shape, batch, output
 ) -> None:
@@ -48,7 +49,7 @@ def roofline(
     from ..render.measure import roofline_json, roofline_text
     from ..roofline import roofline as predict
 
-    report = analyze(model, input_shape, batch, storage_dtype(dtype))
+    report = analyze(model, input_shape, batch, dtype)
     hw = pick_hardware(hardware, hardware_table(hardware_file), None)
     rl = predict(report, hw, dtype, backward)
     emit(roofline_json(rl) if fmt == "json" else roofline_text(rl, as_table), output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import FORMATS, analyze, emit, model_options, output_option
 
 
@@ -12,8 +13,10 @@ from .options import FORMATS, analyze, emit, model_options, output_option
     epilog="""\b
 Examples:
   cnncost show vgg16 --table
-  cnncost show resnet50 --format csv -o resnet50.csv
-  cnncost show specs/resnet.yaml:resnet18 --input 3x160x160
+  cnncost show resnet50 --depth 1            stem, layer1 … layer4, head, with totals
+  cnncost show resnet50 --sort macs --top 10 the ten layers with the most MACs
+  cnncost show resnet18 --input 3x160x160 --format csv -o resnet18.csv
+  cnncost spec resnet18 -o my_net.yaml       a built-in as YAML to edit, then:
   cnncost show my_net.yaml --dtype bf16 --batch 64""",
 )
 @click.argument("model")
@@ -25,20 +28,46 @@ Examples:
     default=None,
     help="Output format [default: summary].",
 )
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    help="Roll the table's layers up into blocks, N levels of their names deep (1: stages).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(("macs", "params", "activations")),
+    help="Order the table's rows by this count, largest first.",
+)
+@click.option("--top", type=click.IntRange(min=1), help="Keep the table's first K rows.")
+@table_options
 @model_options
 @output_option
-def show(model: str, as_table: bool, fmt: str | None, input_shape, batch, dtype, output) -> None:
+def show(
+    model: str,
+    as_table: bool,
+    fmt: str | None,
+    depth: int | None,
+    sort: str | None,
+    top: int | None,
+    input_shape,
+    batch,
+    dtype,
+    output,
+) -> None:
     """Count one model: a built-in name, a spec.yaml, or spec.yaml:VARIANT."""
     if as_table and fmt not in (None, "table"):
         raise click.UsageError("--table and --format " + str(fmt) + " disagree; give one")
-    fmt = "table" if as_table else (fmt or "summary")
+    view = depth or sort or top
+    if view and fmt not in (None, "table"):
+        raise click.UsageError("--depth, --sort and --top shape the table; drop --format " + fmt)
+    fmt = "table" if as_table or view else (fmt or "summary")
     report = analyze(model, input_shape, batch, dtype)
     from ..render import plain
 
     if fmt == "table":
         from ..render.tables import layer_table
 
-        text = layer_table(report)
+        text = layer_table(report, depth, sort, top)
     else:
         text = {
             "summary": plain.summary,

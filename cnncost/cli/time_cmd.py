@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import (
-    ROOFLINE_DTYPES,
+    DTYPES,
     emit,
     format_option,
     hardware_options,
@@ -26,7 +27,9 @@ Examples:
   cnncost time vgg16 --batch 8 --runs 5                    on the CPU
 
 Needs PyTorch: pip install 'cnncost[torch]'. fp32 is strict fp32 (TF32 off); ask for
-tf32 to let convolutions and matmuls use TF32 tensor cores.""",
+tf32 to let convolutions and matmuls use TF32 tensor cores. On the CPU the roofline is
+this machine's, measured first with three short kernels (matrix product, element-wise,
+memory copy); --hardware NAME uses a table entry instead. On a GPU it is the datasheet's.""",
 )
 @click.argument("model")
 @click.option(
@@ -38,7 +41,7 @@ tf32 to let convolutions and matmuls use TF32 tensor cores.""",
 )
 @click.option(
     "--dtype",
-    type=click.Choice(ROOFLINE_DTYPES),
+    type=click.Choice(DTYPES),
     default="fp32",
     show_default=True,
     help="Weights, inputs and arithmetic in this type.",
@@ -62,6 +65,7 @@ tf32 to let convolutions and matmuls use TF32 tensor cores.""",
 @format_option(("text", "json"))
 @shape_options
 @output_option
+@table_options
 def time_cmd(
     model,
     device,
@@ -100,7 +104,12 @@ def time_cmd(
         import torch
 
         detected = torch.cuda.get_device_name()
-    hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
+    if device == "cpu" and hardware is None:
+        from ..backend.calibrate import measure_cpu
+
+        hw = measure_cpu(dtype)  # this machine, not a datasheet's idea of a CPU
+    else:
+        hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
     rl = predict(report, hw, dtype, backward)
     with progress_bar(f"timing {graph.model}") as progress:
         timing = time_graph(

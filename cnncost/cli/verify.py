@@ -7,6 +7,7 @@ import sys
 import click
 
 from .app import cli
+from .layout_options import table_options
 from .options import emit, format_option, output_option, shape_options
 
 
@@ -32,6 +33,7 @@ Needs PyTorch: pip install 'cnncost[torch]'.""",
 @format_option(("text", "json"))
 @shape_options
 @output_option
+@table_options
 def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> None:
     """Build MODEL in torch and check every layer's shape, parameters and MACs.
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..audit import Verdict
+from .layout import Cell, Column, Grid, Num, count, draw
 from .plain import md_table
 
 HEADER = ("Claim", "Doc", "Where", "Printed", "Computed", "Verdict")
@@ -17,6 +18,11 @@ def _computed(v: Verdict) -> str:
     if x.denominator == 1:
         return f"{int(x):,}"
     return f"{float(x):,.4g}"
+
+
+def _computed_cell(v: Verdict) -> Num:
+    x = v.computed
+    return count(int(x)) if x.denominator == 1 else Num(_computed(v))
 
 
 def _rows(verdicts: Sequence[Verdict]) -> list[list[str]]:
@@ -59,17 +65,29 @@ def summary(verdicts: Sequence[Verdict]) -> str:
     return "; ".join(parts) + "."
 
 
-def audit_table(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
-    from .tables import grid
+COLUMNS = (
+    Column("claim", "Claim", "name", 0, 16),
+    Column("doc", "Doc", "fixed", 2),
+    Column("where", "Where", "text", 1, 16),
+    Column("printed", "Printed", "text", 0, 10),
+    Column("computed", "Computed", "number"),
+    Column("verdict", "Verdict", "text", 0, 16),
+)
 
-    return grid(
-        "Numeric claims of the documents, computed",
-        HEADER,
-        _rows(shown),
-        right={3, 4},
-        note=summary(verdicts)
-        + " Units as printed in each document: 'ops', 'FLOPs' and 'MAdds' there all mean "
-        "multiply-accumulates (MACs).",
+
+def audit_table(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
+    rows: list[list[Cell]] = [list(r) for r in _rows(shown)]
+    for row, v in zip(rows, shown, strict=True):
+        row[4] = _computed_cell(v)
+    return draw(
+        Grid(
+            "Numeric claims of the documents, computed",
+            COLUMNS,
+            rows,
+            note=summary(verdicts)
+            + " Units as printed in each document: 'ops', 'FLOPs' and 'MAdds' there all mean "
+            "multiply-accumulates (MACs).",
+        )
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..hardware import Hardware
 from ..memory import MemoryEstimate
 from ..roofline import Roofline
+from .layout import Cell, Column, Grid, count, draw, fit_lines
 from .numbers import byte_size, grouped, scaled, shape
 
 if TYPE_CHECKING:  # the backend's types, without importing torch
@@ -27,67 +28,88 @@ def seconds(s: float) -> str:
     return f"{s * 1e9:.4g} ns"
 
 
-def _value(check: str, value: Any) -> str:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _cell(check: str, value: Any) -> Cell:
     if check == "shape" and isinstance(value, tuple | list):
         return "×".join(str(d) for d in value)
-    return grouped(value) if isinstance(value, int) else str(value)
+    return count(value) if isinstance(value, int) else str(value)
 
 
 def verify_text(v: Verification) -> str:
     r = v.report
     head = (
         f"verify {r.title or r.model} [{r.model}] with torch on {v.device}: input "
-        f"{shape(r.input_shape)}, batch {r.batch}, {v.layers_checked} layers"
+        f"{shape(r.input_shape)}, batch {r.batch}, {v.layers_checked} layers checked"
     )
-    lines = [head, ""]
     labels = {
         "shape": "output shape",
         "params": "parameters",
         "buffers": "buffers",
-        "macs": "MACs (torch FlopCounterMode FLOPs / 2)",
+        "macs": "MACs (torch FLOPs / 2)",
     }
-    for check, (ours, theirs) in v.totals.items():
-        mark = "ok " if ours == theirs else "MISMATCH"
-        lines.append(
-            f"  {mark:<8} {labels[check]:<40} cnncost {_value(check, ours):>18}   "
-            f"torch {_value(check, theirs):>18}"
-        )
-    lines.append("")
-    if v.ok:
-        lines.append(
-            "All layers agree: shapes, parameters, buffers and MACs are exact "
-            "(per layer and in total)."
-        )
-        return "\n".join(lines) + "\n"
-    from .tables import grid
-
     rows = [
-        [m.layer, m.op, m.check, _value(m.check, m.cnncost), _value(m.check, m.torch)]
+        [
+            labels[check],
+            _cell(check, ours),
+            _cell(check, theirs),
+            "ok" if ours == theirs else "MISMATCH",
+        ]
+        for check, (ours, theirs) in v.totals.items()
+    ]
+    columns = (
+        Column("check", "Total", "text", 0, 12),
+        Column("cnncost", "cnncost", "number"),
+        Column("torch", "torch", "number"),
+        Column("result", "Result", "fixed"),
+    )
+    text = fit_lines(head) + "\n\n" + draw(Grid("", columns, rows)) + "\n"
+    if v.ok:
+        return text + (
+            "All layers agree: shapes, parameters, buffers and MACs are exact "
+            "(per layer and in total).\n"
+        )
+    rows = [
+        [m.layer, m.op, m.check, _cell(m.check, m.cnncost), _cell(m.check, m.torch)]
         for m in v.mismatches
     ]
-    table = grid(
-        f"{len(v.mismatches)} mismatches",
-        ["Layer", "Op", "Check", "cnncost", "torch"],
-        rows,
-        right={3, 4},
-        note="MACs: torch's FLOPs / 2. A layer counted here but not by torch, or the "
-        "reverse, is a mismatch.",
+    columns = (
+        Column("layer", "Layer", "name", 0, 14),
+        Column("op", "Op", "fixed", 2),
+        Column("check", "Check", "fixed"),
+        Column("cnncost", "cnncost", "number"),
+        Column("torch", "torch", "number"),
     )
-    return "\n".join(lines) + "\n" + table
+    return text + draw(
+        Grid(
+            f"{len(v.mismatches)} mismatches",
+            columns,
+            rows,
+            note="MACs: torch's FLOPs / 2. A layer counted here but not by torch, or the "
+            "reverse, is a mismatch.",
+        )
+    )
 
 
 def verify_json(v: Verification) -> str:
     return json.dumps(v.to_dict(), indent=2) + "\n"
 
 
-ROOFLINE_HEADER = (
-    "Layer",
-    "Op",
-    "FLOPs",
-    "Bytes",
-    "FLOP/B",
-    "Bound",
-    "Predicted",
+ROOFLINE_COLUMNS = (
+    Column("layer", "Layer", "name", 0, 14),
+    Column("op", "Op", "fixed", 2),
+    Column("flops", "FLOPs", "number"),
+    Column("bytes", "Bytes", "number", 1),
+    Column("intensity", "FLOP/B", "number", 2),
+    Column("bound", "Bound", "fixed", 1),
+    Column("predicted", "Predicted", "number"),
+)
+MEASURED_COLUMNS = (
+    Column("measured", "Measured", "number"),
+    Column("peak_pct", "% of peak", "number", 1),
+    Column("ratio", "Measured/ pred.", "number", 1),
 )
 
 
@@ -121,12 +143,22 @@ def roofline_rows(rl: Roofline, measured: dict[str, float] | None = None) -> lis
     return rows
 
 
+def basis(hw: Hardware) -> str:
+    """Where a device's peaks come from: measured here, or the hardware table."""
+    return "measured" if hw.name == "this-cpu" else "datasheet"
+
+
 def _hardware_line(rl: Roofline) -> str:
     hw = rl.hardware
+    where = (
+        "peaks measured on this machine just now"
+        if basis(hw) == "measured"
+        else "datasheet peaks from the hardware table"
+    )
     return (
         f"{hw.title} [{hw.name}]: {rl.dtype} peak {scaled(rl.peak_flops, 'FLOP/s')}, "
         f"element-wise {scaled(hw.vector_flops, 'FLOP/s')}, memory "
-        f"{byte_size(int(hw.bandwidth))}/s"
+        f"{byte_size(int(hw.bandwidth))}/s ({where})"
     )
 
 
@@ -161,18 +193,21 @@ def roofline_text(rl: Roofline, as_table: bool) -> str:
         f"{byte_size(rl.bytes)} moved",
         f"  layers      {_bound_counts(rl)}",
     ]
-    text = "\n".join(lines) + "\n"
+    text = fit_lines("\n".join(lines)) + "\n"
     if as_table:
-        from .tables import grid
-
-        text += "\n" + grid(
-            "Per layer", ROOFLINE_HEADER, roofline_rows(rl), right={2, 3, 4, 6}, note=ROOFLINE_NOTE
+        text += "\n" + draw(
+            Grid("Per layer", ROOFLINE_COLUMNS, roofline_rows(rl), note=ROOFLINE_NOTE)
         )
     return text
 
 
 def roofline_json(rl: Roofline) -> str:
-    data = {"schema": "cnncost.roofline/1", "model": rl.report.model, "batch": rl.report.batch}
+    data = {
+        "schema": "cnncost.roofline/1",
+        "model": rl.report.model,
+        "batch": rl.report.batch,
+        "hardware_basis": basis(rl.hardware),
+    }
     return json.dumps({**data, **rl.to_dict()}, indent=2) + "\n"
 
 
@@ -193,7 +228,7 @@ def timing_text(
         "",
         f"  measured    median {seconds(t.median_s)} per batch  (quartiles {seconds(q1)} – "
         f"{seconds(q3)}, min {seconds(min(t.runs))}, max {seconds(max(t.runs))}; "
-        f"{len(t.runs)} runs after {t.warmup} warm-up)",
+        f"{_plural(len(t.runs), 'run')} after {t.warmup} warm-up)",
         f"  throughput  {t.images_per_s:,.1f} images/s",
         f"  predicted   {seconds(rl.predicted_s)} by the roofline of {_hardware_line(rl)}",
         f"  achieved    {scaled(measured_flops, 'FLOP/s')} = {measured_flops / rl.peak_flops:.1%} "
@@ -212,16 +247,15 @@ def timing_text(
         )
     else:
         lines.append(f"  memory      {predicted_memory}; not measured on the CPU")
-    text = "\n".join(lines) + "\n"
+    text = fit_lines("\n".join(lines)) + "\n"
     if t.layer_runs:
-        from .tables import grid
-
-        text += "\n" + grid(
-            "Per layer (forward, each layer timed alone)",
-            [*ROOFLINE_HEADER, "Measured", "% of peak", "Measured/pred."],
-            roofline_rows(layer_rl or rl, t.layer_runs),
-            right={2, 3, 4, 6, 7, 8, 9},
-            note=ROOFLINE_NOTE,
+        text += "\n" + draw(
+            Grid(
+                "Per layer (forward, each layer timed alone)",
+                (*ROOFLINE_COLUMNS, *MEASURED_COLUMNS),
+                roofline_rows(layer_rl or rl, t.layer_runs),
+                note=ROOFLINE_NOTE,
+            )
         )
     return text
 
@@ -233,7 +267,7 @@ def timing_json(t: Timing, rl: Roofline, memory: MemoryEstimate) -> str:
         "predicted_s": rl.predicted_s,
         "achieved_fraction_of_peak": rl.flops / t.median_s / rl.peak_flops,
         "predicted_memory_bytes": memory.total_bytes,
-        "roofline": rl.to_dict(),
+        "roofline": {"hardware_basis": basis(rl.hardware), **rl.to_dict()},
     }
     return json.dumps(data, indent=2) + "\n"
 

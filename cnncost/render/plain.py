@@ -6,9 +6,13 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..report import Report
 from .numbers import byte_size, grouped, ratio, scaled, shape
+
+if TYPE_CHECKING:
+    from .layout import Grid
 
 TOTAL_FIELDS = (
     "params",
@@ -189,7 +193,11 @@ def summary(report: Report) -> str:
             f"{scaled(t.activations)} elements stored, input "
             f"included = {byte_size(t.activation_bytes)} at {report.dtype}",
         ),
-        ("layers", len(report.layers), f"{weighted} with weights"),
+        (
+            "layers",
+            len(report.layers) - 1,
+            f"{weighted} with weights; the input is not counted (as in cnncost verify)",
+        ),
         ("depth", t.depth, "weighted layers (conv, linear) on the longest path"),
     ]
     if t.train_params != t.params:
@@ -304,6 +312,29 @@ def list_cells(reports: Sequence[Report]) -> list[list[str]]:
         ]
         for r in reports
     ]
+
+
+def list_grid(reports: Sequence[Report]) -> Grid:
+    """`cnncost list` as a table to fit: exact counts, compact when space is short."""
+    from .layout import Column, Grid, count
+
+    columns = (
+        Column("model", "Model", "name", 0, 14),
+        Column("title", "Title", "text", 1, 16),
+        Column("input", "Input", "fixed", 2),
+        Column("params", "Params", "number"),
+        Column("macs", "MACs", "number"),
+    )
+    rows = [
+        [r.model, r.title, shape(r.input_shape), count(r.totals.params), count(r.totals.macs)]
+        for r in reports
+    ]
+    return Grid(
+        f"Built-in models (batch 1): {len(reports)}",
+        columns,
+        rows,
+        note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
+    )
 
 
 def _list_rows(reports: Sequence[Report]) -> list[dict]:

@@ -1,60 +1,166 @@
-"""Rich tables for the terminal. Imported lazily: JSON and CSV output never load rich."""
+"""The tables for a reader: the per-layer table, its rolled-up and sorted views, and the
+comparison, all laid out to the output's width by render.layout."""
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Sequence
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
+from ..groups import group_layers
 from ..report import Report
-from .plain import LAYER_HEADER, compare_cells, footnote, heading, layer_cells, total_cells
+from .layout import Column, Grid, Num, count, draw, share
+from .numbers import shape
+from .plain import COMPARE_ROWS, compare_cells, footnote, heading, pair
+
+SORT_KEYS = {"macs": "macs", "params": "params", "activations": "activations"}
+LABELS = {"macs": "MACs", "params": "parameters", "activations": "activations"}
 
 
-def render(table: Table, *extra: str) -> str:
-    """Draw to text. Off a terminal the table keeps its natural width and has no colour."""
-    tty = sys.stdout.isatty()
-    console = Console(
-        file=io.StringIO(),
-        width=None if tty else 10_000,
-        color_system="auto" if tty else None,
-        force_terminal=tty,
-        highlight=False,
-        markup=False,
+def _share_columns(sort: str | None) -> list[Column]:
+    ranks = {"params": 2, "macs": 1, "activations": 3}
+    if sort:
+        ranks[sort] = 0
+    return [
+        Column("params_pct", "% params", "number", ranks["params"]),
+        Column("macs_pct", "% MACs", "number", ranks["macs"]),
+        Column("activations_pct", "% act.", "number", ranks["activations"]),
+    ]
+
+
+def _order(rows: list, sort: str | None, top: int | None, value) -> list:
+    if sort:
+        rows = sorted(rows, key=lambda r: -value(r, SORT_KEYS[sort]))
+    return rows[:top] if top else rows
+
+
+def layer_grid(
+    report: Report, depth: int | None = None, sort: str | None = None, top: int | None = None
+) -> Grid:
+    """The per-layer table, or with `depth` the layers rolled up into their blocks;
+    `sort` and `top` keep the rows that weigh most."""
+    t = report.totals
+    counts = (
+        Column("params", "Params", "number"),
+        *_share_columns(sort)[:1],
+        Column("macs", "MACs", "number"),
+        *_share_columns(sort)[1:2],
+        Column("elementwise", "Element-wise ops", "number", 2),
+        Column("activations", "Activations", "number", 3),
+        *_share_columns(sort)[2:],
+        Column("activation_bytes", "Act. bytes", "number", 2),
     )
-    console.print(table)
-    for line in extra:
-        console.print(line, soft_wrap=True)
-    text = console.file.getvalue()  # type: ignore[attr-defined]
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+    def numbers(get) -> list[Num]:
+        return [
+            count(get("params")),
+            share(get("params"), t.params),
+            count(get("macs")),
+            share(get("macs"), t.macs),
+            count(get("elementwise")),
+            count(get("activations")),
+            share(get("activations"), t.activations),
+            count(get("activation_bytes")),
+        ]
+
+    totals = [
+        [
+            "Total",
+            "",
+            shape(report.output_shape),
+            count(t.params),
+            share(1, 1),
+            count(t.macs),
+            share(1, 1),
+            count(t.elementwise),
+            count(t.activations),
+            share(1, 1),
+            count(t.activation_bytes),
+        ]
+    ]
+    if depth:
+        columns = [
+            Column("group", "Group", "name", 0, 12),
+            Column("layers", "Layers", "number", 2),
+            Column("shape", "Output shape", "fixed", 1),
+            *counts,
+        ]
+        groups = _order(group_layers(report, depth), sort, top, lambda g, k: g.total(k))
+        rows = [
+            [
+                g.name + (" (train)" if g.train_only else ""),
+                str(len(g.layers)),
+                shape(g.output_shape),
+                *numbers(g.total),
+            ]
+            for g in groups
+        ]
+        what = f"rolled up to depth {depth}: {len(rows)} groups"
+    else:
+        columns = [
+            Column("layer", "Layer", "name", 0, 12),
+            Column("op", "Op", "fixed", 1),
+            Column("shape", "Output shape", "fixed", 1),
+            *counts,
+            Column("rf", "RF", "number", 3),
+            Column("jump", "Jump", "number", 3),
+            Column("depth", "Depth", "number", 3),
+        ]
+        layers = _order(list(report.layers), sort, top, getattr)
+        rows = [
+            [
+                layer.name,
+                layer.op,
+                shape(layer.output_shape),
+                *numbers(lambda k, layer=layer: getattr(layer, k)),
+                pair(layer.receptive_field),
+                pair(layer.jump),
+                str(layer.depth) + (" (train)" if layer.train_only else ""),
+            ]
+            for layer in layers
+        ]
+        totals[0] += ["", "", str(t.depth)]
+        what = ""
+    title = heading(report)
+    if sort or top:
+        n = len(group_layers(report, depth)) if depth else len(report.layers)
+        kind = "groups" if depth else "layers"
+        title += f" — the {len(rows)} of {n} {kind}" + (
+            f" with the most {LABELS[sort]}" if sort else ""
+        )
+    elif what:
+        title += " — " + what
+    note = footnote(report) + " % = share of the model's total (training-only rows excluded)."
+    if depth:
+        note += (
+            " Groups: the first parts of the layer names; top-level layers outside any "
+            "block form 'stem' (before the first block) and 'head' (after the last)."
+        )
+    return Grid(title, columns, rows, totals, note)
 
 
-def layer_table(report: Report) -> str:
-    table = Table(title=heading(report), box=box.SIMPLE_HEAD, title_justify="left")
-    for index, header in enumerate(LAYER_HEADER):
-        table.add_column(header, justify="right" if index >= 3 else "left", no_wrap=True)
-    for cells in layer_cells(report):
-        table.add_row(*cells, style="dim" if cells[3] == "0" and cells[4] == "0" else None)
-    table.add_section()
-    table.add_row(*total_cells(report), style="bold")
-    return render(table, footnote(report))
+def layer_table(
+    report: Report, depth: int | None = None, sort: str | None = None, top: int | None = None
+) -> str:
+    return draw(layer_grid(report, depth, sort, top))
+
+
+def compare_grid(reports: Sequence[Report]) -> Grid:
+    header, rows = compare_cells(reports)
+    n = len(reports)
+    for row, (key, _) in zip(rows[2:], COMPARE_ROWS, strict=True):
+        row[1 : n + 1] = [count(getattr(r.totals, key)) for r in reports]
+    columns = [Column("what", "", "text", 0, 12)]
+    columns += [Column(f"m{i}", h, "number") for i, h in enumerate(header[1 : n + 1])]
+    columns += [Column(f"ratio{i + 1}", h, "number", 1) for i, h in enumerate(header[n + 1 :])]
+    return Grid(
+        "Comparison (ratios against the first model)",
+        columns,
+        rows,
+        note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
+    )
 
 
 def compare_table(reports: Sequence[Report]) -> str:
-    header, rows = compare_cells(reports)
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        title="Comparison (ratios against the first model)",
-        title_justify="left",
-    )
-    for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    return render(table, "MACs = multiply-accumulates; FLOPs = 2 × MACs.")
+    return draw(compare_grid(reports))
 
 
 def grid(
@@ -64,11 +170,14 @@ def grid(
     right: set[int],
     note: str = "",
 ) -> str:
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
-    for index, name in enumerate(header):
-        table.add_column(
-            name, justify="right" if index in right else "left", no_wrap=index in right
+    """A simple table of strings: right-aligned columns are numbers (never wrapped), the
+    others text that wraps. For tables that need drop ranks, build a layout.Grid."""
+    columns = [
+        Column(
+            h.lower().replace(" ", "_").replace("/", "_") or f"c{i}",
+            h,
+            "number" if i in right else "text",
         )
-    for row in rows:
-        table.add_row(*row)
-    return render(table, *([note] if note else []))
+        for i, h in enumerate(header)
+    ]
+    return draw(Grid(title, columns, rows, note=note))
