@@ -75,20 +75,22 @@ COLUMNS = (
 )
 
 
-def audit_table(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
+def audit_grid(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> Grid:
     rows: list[list[Cell]] = [list(r) for r in _rows(shown)]
     for row, v in zip(rows, shown, strict=True):
         row[4] = _computed_cell(v)
-    return draw(
-        Grid(
-            "Numeric claims of the documents, computed",
-            COLUMNS,
-            rows,
-            note=summary(verdicts)
-            + " Units as printed in each document: 'ops', 'FLOPs' and 'MAdds' there all mean "
-            "multiply-accumulates (MACs).",
-        )
+    return Grid(
+        "Numeric claims of the documents, computed",
+        COLUMNS,
+        rows,
+        note=summary(verdicts)
+        + " Units as printed in each document: 'ops', 'FLOPs' and 'MAdds' there all mean "
+        "multiply-accumulates (MACs).",
     )
+
+
+def audit_table(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
+    return draw(audit_grid(shown, verdicts))
 
 
 def audit_markdown(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:

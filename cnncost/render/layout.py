@@ -3,7 +3,8 @@
 A table is a list of `Column`s and rows of cells. A number cell (`Num`) has an exact and
 a compact form ("15,470,264,320" and "15.47 G"); numbers never wrap and are never cut.
 When the table is wider than the output, `fit` works down a fixed list of moves and
-stops at the first that makes it fit: drop the least important columns (rank 3, then 2),
+stops at the first that makes it fit: drop the least important columns (highest rank
+first, down to rank 2),
 wrap long text columns, switch every number to its compact form, drop rank-1 columns,
 and last wrap text, then fold names, to their narrowest. What it dropped or abbreviated is said
 under the table, with the options that bring it back (--columns, --width).
@@ -56,7 +57,8 @@ def share(part: int | float, whole: int | float) -> Num:
 class Column:
     """`kind`: "text" wraps at spaces, "name" folds at dots, "number" never wraps and is
     right-aligned, "fixed" (a shape) never wraps and is left-aligned. `drop`: 0 is always
-    shown; 1–3 may be dropped when space is short, 3 first. `key` is what --columns names
+    shown; 1 or more may be dropped when space is short, highest first, and among equal
+    ranks the rightmost first; rank 1 only after numbers went compact. `key` is what --columns names
     it by."""
 
     key: str
@@ -205,7 +207,8 @@ def fit(grid: Grid, width: int | None = None, columns: Sequence[str] | None = No
     if width is not None:
         moves: list[Callable[[], None]] = []
         if not chosen:
-            moves += [lambda: f.drop(width, 3), lambda: f.drop(width, 2)]
+            ranks = sorted({c.drop for c in shown if c.drop >= 2}, reverse=True)
+            moves += [lambda r=r: f.drop(width, r) for r in ranks]
         moves.append(lambda: f.narrow(width, lambda c: max(c.min_width, 24), ("text",)))
         moves.append(lambda: setattr(f, "compact", True))
         if not chosen:
@@ -226,7 +229,7 @@ def fit(grid: Grid, width: int | None = None, columns: Sequence[str] | None = No
 def _draw(f: _Fitter, width: int | None) -> Fitted:
     grid, cols = f.grid, f.shown
     widths = [f.width(c) for c in cols]
-    spare = (width - f.total()) if width is not None else 10**6
+    spare = max(0, width - f.total()) if width is not None else 10**6
     for i, col in enumerate(cols):  # unwrap headers where there is room
         grow = min(spare, max(0, len(col.header) - widths[i]))
         widths[i] += grow

@@ -16,7 +16,7 @@ LABELS = {"macs": "MACs", "params": "parameters", "activations": "activations"}
 
 
 def _share_columns(sort: str | None) -> list[Column]:
-    ranks = {"params": 2, "macs": 1, "activations": 3}
+    ranks = {"params": 3, "macs": 1, "activations": 4}
     if sort:
         ranks[sort] = 0
     return [
@@ -43,10 +43,10 @@ def layer_grid(
         *_share_columns(sort)[:1],
         Column("macs", "MACs", "number"),
         *_share_columns(sort)[1:2],
-        Column("elementwise", "Element-wise ops", "number", 2),
-        Column("activations", "Activations", "number", 3),
+        Column("elementwise", "Element-wise ops", "number", 3),
+        Column("activations", "Activations", "number", 4),
         *_share_columns(sort)[2:],
-        Column("activation_bytes", "Act. bytes", "number", 2),
+        Column("activation_bytes", "Act. bytes", "number", 1),
     )
 
     def numbers(get) -> list[Num]:
@@ -97,12 +97,12 @@ def layer_grid(
     else:
         columns = [
             Column("layer", "Layer", "name", 0, 12),
-            Column("op", "Op", "fixed", 1),
+            Column("op", "Op", "fixed", 2),
             Column("shape", "Output shape", "fixed", 1),
             *counts,
-            Column("rf", "RF", "number", 3),
-            Column("jump", "Jump", "number", 3),
-            Column("depth", "Depth", "number", 3),
+            Column("rf", "RF", "number", 5),
+            Column("jump", "Jump", "number", 5),
+            Column("depth", "Depth", "number", 5),
         ]
         layers = _order(list(report.layers), sort, top, getattr)
         rows = [
