@@ -18,10 +18,16 @@ __all__ = ["CnnCostError", "Report", "SpecError", "analyze", "build_graph"]
 def build_graph(model: str, *, input_shape: Shape | None = None, batch: int | None = None):
     """Expand a built-in model name, a spec path or PATH:VARIANT into its layer Graph."""
     from .build import build
-    from .zoo import resolve
+    from .errors import SpecError
+    from .zoo import builtin_models, resolve
 
     spec, variant = resolve(model)
-    return build(spec, variant, input_shape=input_shape, batch=batch)
+    try:
+        return build(spec, variant, input_shape=input_shape, batch=batch)
+    except SpecError as exc:
+        if model in builtin_models():
+            exc.builtin = model
+        raise
 
 
 def analyze(

@@ -20,12 +20,14 @@ class SpecError(CnnCostError):
         file: str | None = None,
         line: int | None = None,
         path: str | None = None,
+        builtin: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
         self.path = path
+        self.builtin = builtin  # the built-in model whose spec this is, if it is one
 
     def located(
         self, *, file: str | None = None, line: int | None = None, path: str | None = None
@@ -40,7 +42,10 @@ class SpecError(CnnCostError):
 
     def __str__(self) -> str:
         where = ""
-        if self.file:
+        if self.file and self.builtin:  # a file the user may not have: name the model
+            name = self.file.rsplit("/", 1)[-1] + (f":{self.line}" if self.line else "")
+            where = f"{self.builtin} (built-in {name}): "
+        elif self.file:
             where = self.file + (f":{self.line}" if self.line else "") + ": "
         elif self.line:
             where = f"line {self.line}: "
@@ -61,7 +66,12 @@ def did_you_mean(word: str, choices: object) -> str:
     """A ' (did you mean X?)' suffix naming the closest choices, or '' when none is close."""
     import difflib
 
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=3, cutoff=0.6)
+    names = {str(c).lower(): str(c) for c in choices}  # case aside: 'VGG16' is 'vgg16'
+    key = str(word).lower()
+    if key in names:
+        close = [names[key]]
+    else:
+        close = [names[c] for c in difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)]
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

@@ -99,7 +99,9 @@ def test_csv_rows_add_up_to_the_total_row(run):
     rows = list(csv.DictReader(io.StringIO(out)))
     total = rows[-1]
     assert total["name"] == "TOTAL"
-    inference = [r for r in rows[:-1] if r["train_only"] == "False"]
+    inference = [r for r in rows[:-1] if r["train_only"] == "false"]
+    assert {r["train_only"] for r in rows[:-1]} == {"true", "false"}
+    assert rows[1]["output_shape"] == "64x112x112"  # conv1: 7×7 stride 2 on 224×224
     for key in ("params", "macs", "activations"):
         assert sum(int(r[key]) for r in inference) == int(total[key])
     assert int(total["params"]) == 6_624_904  # torchvision GoogLeNet_Weights num_params

@@ -17,8 +17,26 @@ class _DefaultToShow(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            _mistyped_command(args[0], list(self.commands))
             args = ["show", *args]
         return super().parse_args(ctx, args)
+
+
+def _mistyped_command(word: str, commands: list[str]) -> None:
+    """`cnncost lsit` is a mistyped command, not a model: say so rather than 'unknown model'."""
+    import difflib
+
+    close = difflib.get_close_matches(word.lower(), commands, n=2, cutoff=0.75)
+    if not close or os.path.exists(word.rpartition(":")[0] or word):
+        return
+    from ..zoo import builtin_models
+
+    if word in builtin_models():
+        return
+    raise click.UsageError(
+        f"no command {word!r} (did you mean " + " or ".join(repr(c) for c in close) + "?); "
+        "'cnncost --help' lists the commands, and a model name or spec file shows a model"
+    )
 
 
 @click.group(
@@ -36,6 +54,7 @@ Examples:
 
 
 MACs are multiply-accumulates (1 MAC = a*b+c); FLOPs = 2 × MACs.
+Start your own from a built-in: cnncost spec resnet18 -o my_net.yaml
 Docs: docs/spec-format.md (writing specs), docs/counting.md (what is counted).""",
 )
 @click.version_option(package_name="cnncost", message="cnncost %(version)s")

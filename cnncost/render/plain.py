@@ -42,17 +42,29 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2) + "\n"
 
 
+def csv_shape(dims: Sequence[int]) -> str:
+    """A shape for CSV: ASCII, '64x56x56' (a scalar is empty), so a spreadsheet or
+    `str.split('x')` reads it back."""
+    return "x".join(str(d) for d in dims)
+
+
+def csv_pair(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
 def to_csv(report: Report) -> str:
-    """One row per layer, then a TOTAL row; shapes as C×H×W, inputs joined by spaces."""
+    """One row per layer, then a TOTAL row; shapes as CxHxW in ASCII, inputs joined by
+    spaces, booleans as true/false (documented in docs/output.md)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for layer in report.layers:
         row = layer.to_dict()
         row["inputs"] = " ".join(layer.inputs)
-        row["output_shape"] = shape(layer.output_shape)
-        row["receptive_field"] = pair(layer.receptive_field)
-        row["jump"] = pair(layer.jump)
+        row["output_shape"] = csv_shape(layer.output_shape)
+        row["receptive_field"] = csv_pair(layer.receptive_field)
+        row["jump"] = csv_pair(layer.jump)
+        row["train_only"] = "true" if layer.train_only else "false"
         writer.writerow([row[f] for f in CSV_FIELDS])
     totals = report.totals.to_dict()
     writer.writerow(
@@ -60,7 +72,7 @@ def to_csv(report: Report) -> str:
             "TOTAL",
             "",
             "",
-            shape(report.output_shape),
+            csv_shape(report.output_shape),
             *(totals[f] for f in TOTAL_FIELDS),
             "",
             "",
@@ -287,8 +299,8 @@ def compare_csv(reports: Sequence[Report]) -> str:
         writer.writerow(
             [
                 r.model,
-                shape(r.input_shape),
-                shape(r.output_shape),
+                csv_shape(r.input_shape),
+                csv_shape(r.output_shape),
                 r.batch,
                 r.dtype,
                 *(t[f] for f in TOTAL_FIELDS),
@@ -362,7 +374,7 @@ def list_csv(reports: Sequence[Report]) -> str:
     )
     writer.writeheader()
     for row in _list_rows(reports):
-        writer.writerow({**row, "input_shape": shape(tuple(row["input_shape"]))})
+        writer.writerow({**row, "input_shape": csv_shape(row["input_shape"])})
     return out.getvalue()
 
 
