@@ -13,11 +13,13 @@ from .options import FORMATS, analyze, emit, model_options, output_option
     epilog="""\b
 Examples:
   cnncost show vgg16 --table
-  cnncost show resnet50 --depth 1            stem, layer1 … layer4, head, with totals
-  cnncost show resnet50 --sort macs --top 10 the ten layers with the most MACs
+  cnncost show resnet50 --depth 1              stem, layer1 … layer4, head, with totals
+  cnncost show resnet50 --sort macs --top 10   the ten layers with the most MACs
+  cnncost show vgg16 --table --width 80        fit 80 columns (also when piped)
   cnncost show resnet18 --input 3x160x160 --format csv -o resnet18.csv
-  cnncost spec resnet18 -o my_net.yaml       a built-in as YAML to edit, then:
-  cnncost show my_net.yaml --dtype bf16 --batch 64""",
+  cnncost spec resnet18 -o my_net.yaml         a built-in as YAML to edit, then:
+  cnncost show my_net.yaml --dtype bf16 --batch 64
+""",
 )
 @click.argument("model")
 @click.option("--table", "as_table", is_flag=True, help="Per-layer table (same as --format table).")
