@@ -70,6 +70,10 @@ def show(
         from ..render.tables import layer_table
 
         text = layer_table(report, depth, sort, top)
+    elif fmt == "summary":
+        from ..render.layout import fit_lines
+
+        text = fit_lines(plain.summary(report))
     else:
         text = {
             "summary": plain.summary,

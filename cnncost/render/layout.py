@@ -331,13 +331,13 @@ def fit_lines(text: str, width: int | None = None) -> str:
         if len(line) <= width:
             out.append(line)
             continue
-        label = re.match(r"^(\s*\S+\s{2,}|\s*)", line)
-        indent = " " * min(len(label.group(0)) if label else 0, width // 3)
+        runs = [m.end() for m in re.finditer(r"\s{2,}", line[: width // 2]) if m.start() > 0]
+        indent = " " * (runs[-1] if runs else 2)  # under the text that follows the last gap
         glued = re.sub(r"(\d) (?=\S)", "\\1\xa0", line)  # a number keeps its unit
         out += textwrap.wrap(
             glued,
             width,
-            subsequent_indent=indent or "  ",
+            subsequent_indent=indent,
             break_on_hyphens=False,
             break_long_words=False,
         )

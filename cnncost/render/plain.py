@@ -168,15 +168,20 @@ def to_markdown(report: Report) -> str:
     )
 
 
-def footnote(report: Report) -> str:
+def footnote(report: Report, per_layer: bool = True) -> str:
     t = report.totals
-    return (
+    text = (
         f"MACs = multiply-accumulates of conv, linear and attention products; FLOPs = 2 × MACs = "
         f"{grouped(t.flops)} ({scaled(t.flops, 'FLOPs')}). Element-wise ops (norm, activation, "
         f"pooling, adds) are counted apart. Activations count stored outputs, input included; "
-        f"bytes at {report.dtype}. RF = receptive field and Jump = effective stride, in input "
-        f"pixels; Depth = weighted layers on the longest path."
+        f"bytes at {report.dtype}."
     )
+    if per_layer:
+        text += (
+            " RF = receptive field and Jump = effective stride, in input pixels; Depth = "
+            "weighted layers on the longest path."
+        )
+    return text
 
 
 def summary(report: Report) -> str:
@@ -208,7 +213,7 @@ def summary(report: Report) -> str:
         (
             "layers",
             len(report.layers) - 1,
-            f"{weighted} with weights; the input is not counted (as in cnncost verify)",
+            f"{weighted} with weights; the input is not counted",
         ),
         ("depth", t.depth, "weighted layers (conv, linear) on the longest path"),
     ]

@@ -128,7 +128,10 @@ def layer_grid(
         )
     elif what:
         title += " — " + what
-    note = footnote(report) + " % = share of the model's total (training-only rows excluded)."
+    note = (
+        footnote(report, per_layer=not depth)
+        + " % = share of the model's total (training-only rows excluded)."
+    )
     if depth:
         note += (
             " Groups: the first parts of the layer names; top-level layers outside any "
