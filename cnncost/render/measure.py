@@ -109,7 +109,7 @@ ROOFLINE_COLUMNS = (
 MEASURED_COLUMNS = (
     Column("measured", "Measured", "number"),
     Column("peak_pct", "% of peak", "number", 1),
-    Column("ratio", "Measured/ pred.", "number", 1),
+    Column("ratio", "Measured/pred.", "number", 1),
 )
 
 

@@ -73,7 +73,8 @@ def test_cuda_asked_for_and_absent_is_one_clear_line(run):
 
 
 def test_cli_time_json(run):
-    code, out, err = run("time", TINY, "--runs", "2", "--warmup", "1", "--format", "json")
+    args = ("time", TINY, "--runs", "2", "--warmup", "1", "--format", "json")
+    code, out, err = run(*args, "--hardware", "generic-cpu")
     assert code == 0, err
     data = json.loads(out)
     assert data["schema"] == "cnncost.timing/1"
@@ -81,6 +82,7 @@ def test_cli_time_json(run):
     assert data["median_s"] == statistics.median(data["runs_s"])
     assert data["images_per_s"] == pytest.approx(1 / data["median_s"])
     assert data["roofline"]["hardware"] == "generic-cpu"
+    assert data["roofline"]["hardware_basis"] == "datasheet"
     # seed 001: the naive module's 854M ops, at 2 FLOP each
     assert data["roofline"]["flops"] == 2 * 854_196_224
     assert data["achieved_fraction_of_peak"] == pytest.approx(
@@ -101,6 +103,40 @@ def test_cli_time_text_shows_prediction_beside_measurement(run):
         "Measured/pred.",
     ):
         assert words in out
+
+
+def test_on_the_cpu_the_roofline_is_this_machines_measured(run):
+    """Without --hardware, time on the CPU measures this machine's peaks and says so."""
+    code, out, err = run("time", TINY, "--runs", "1", "--warmup", "0", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)["roofline"]
+    assert data["hardware"] == "this-cpu" and data["hardware_basis"] == "measured"
+    # a measured peak is a rate this machine reached: at least the model's own rate, which
+    # runs the same kinds of kernels, and far below the 16-core AVX-512 placeholder
+    achieved = data["flops"] / json.loads(out)["median_s"]
+    assert data["peak_flop_per_s"] > achieved / 4
+    assert data["bandwidth_byte_per_s"] > 0 and data["vector_flop_per_s"] > 0
+    code, out, _ = run("time", TINY, "--runs", "1", "--warmup", "0")
+    words = " ".join(out.split())  # as read, whatever the width wrapped
+    assert "measured on this machine" in words and "[this-cpu]" in words
+
+
+def test_one_run_reads_1_run(run):
+    code, out, _ = run("time", TINY, "--runs", "1", "--warmup", "0", "--hardware", "generic-cpu")
+    words = " ".join(out.split())
+    assert code == 0 and "; 1 run after 0 warm-up" in words and "1 runs" not in words
+    assert "datasheet" in words
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+def test_per_layer_table_fits_and_names_every_layer_whole(run, width):
+    args = ("time", TINY, "--runs", "1", "--warmup", "0", "--layers", "--hardware", "generic-cpu")
+    code, out, err = run(*args, "--width", str(width))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    names = {line.split()[0] for line in lines if line[:1].isalpha()}
+    assert {n.name for n in cnncost.build_graph(TINY).nodes[1:]} <= names
 
 
 @pytest.mark.gpu

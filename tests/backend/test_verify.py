@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -78,6 +79,34 @@ def test_cli_verify_passes_and_fails(run, monkeypatch):
     code, out, err = run("verify", "inception_bottleneck")
     assert code == 1
     assert "mismatches" in out and "params" in out
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160])
+def test_cli_verify_tables_fit_and_read_back(run, monkeypatch, width):
+    """The totals and the mismatch table fit the width, and their numbers are the JSON's."""
+    real = cnncost.build_graph
+    monkeypatch.setattr(
+        cnncost,
+        "build_graph",
+        lambda *a, **k: _with_wrong_conv_costs(real(*a, **k), lambda cost: {"weights": 0}),
+    )
+    data = json.loads(run("verify", "inception_bottleneck", "--format", "json")[1])
+    code, out, _ = run("verify", "inception_bottleneck", "--width", str(width))
+    assert code == 1
+    lines = out.splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert f"{data['layers_checked']} layers checked" in " ".join(out.split())
+    params = next(line for line in lines if line.startswith("parameters"))
+    ours, theirs = data["totals"]["params"]["cnncost"], data["totals"]["params"]["torch"]
+    assert params.split()[1:3] == [f"{ours:,}", f"{theirs:,}"]
+    for m in data["mismatches"]:
+        assert m["layer"] in out
+
+
+def test_show_and_verify_count_the_same_layers(run):
+    data = json.loads(run("verify", "resnet50", "--device", "meta", "--format", "json")[1])
+    line = next(x for x in run("resnet50")[1].splitlines() if x.strip().startswith("layers"))
+    assert int(line.split()[1]) == data["layers_checked"]
 
 
 def test_cli_verify_without_torch_is_one_line(run, monkeypatch):
