@@ -16,7 +16,10 @@ def table_options(func: Callable) -> Callable:
         from ..render.layout import ask
 
         ask(width, [c.strip() for c in columns.split(",") if c.strip()] if columns else None)
-        return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            ask()  # the next caller (a library user, a test) starts from the defaults
 
     wrapper = click.option(
         "--columns",

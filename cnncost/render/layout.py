@@ -151,6 +151,7 @@ class _Fitter:
         self.compact = False
         self.limits: dict[str, int] = {}  # text and name columns narrowed to this
         self.chosen = False  # the columns came from --columns: none is dropped
+        self._natural: dict[tuple[str, bool], int] = {}
 
     def cells(self, col: Column) -> list[str]:
         i = self.all.index(col)
@@ -160,7 +161,11 @@ class _Fitter:
         ]
 
     def natural(self, col: Column) -> int:
-        return max([len(c) for c in self.cells(col)] + [_longest_word(col.header)])
+        key = (col.key, self.compact)
+        if key not in self._natural:
+            cells = max((len(c) for c in self.cells(col)), default=0)
+            self._natural[key] = max(cells, _longest_word(col.header))
+        return self._natural[key]
 
     def width(self, col: Column) -> int:
         w = self.natural(col)
