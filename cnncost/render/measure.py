@@ -221,13 +221,18 @@ def timing_text(
     if t.channels_last:
         mode += ", channels_last"
     measured_flops = rl.flops / t.median_s
+    spread = (
+        f"quartiles {seconds(q1)} – {seconds(q3)}, min {seconds(min(t.runs))}, "
+        f"max {seconds(max(t.runs))}; "
+        if len(t.runs) > 1
+        else ""  # one run has no spread to speak of
+    )
     lines = [
         f"time {rl.report.title or t.model} [{t.model}]: input {shape(rl.report.input_shape)}, "
         f"batch {t.batch}, {t.dtype}, {'forward+backward' if t.backward else 'forward'}, {mode}",
         f"  on {t.device}: {t.device_name}",
         "",
-        f"  measured    median {seconds(t.median_s)} per batch  (quartiles {seconds(q1)} – "
-        f"{seconds(q3)}, min {seconds(min(t.runs))}, max {seconds(max(t.runs))}; "
+        f"  measured    median {seconds(t.median_s)} per batch  ({spread}"
         f"{_plural(len(t.runs), 'run')} after {t.warmup} warm-up)",
         f"  throughput  {t.images_per_s:,.1f} images/s",
         f"  predicted   {seconds(rl.predicted_s)} by the roofline of {_hardware_line(rl)}",
