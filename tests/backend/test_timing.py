@@ -124,7 +124,7 @@ def test_on_the_cpu_the_roofline_is_this_machines_measured(run):
 def test_one_run_reads_1_run(run):
     code, out, _ = run("time", TINY, "--runs", "1", "--warmup", "0", "--hardware", "generic-cpu")
     words = " ".join(out.split())
-    assert code == 0 and "; 1 run after 0 warm-up" in words and "1 runs" not in words
+    assert code == 0 and "(1 run after 0 warm-up)" in words and "1 runs" not in words
     assert "datasheet" in words
 
 
