@@ -140,7 +140,14 @@ def _wrap(text: str, width: int, kind: str) -> list[str]:
 
 
 def _longest_word(text: str) -> int:
-    return max((len(w) for w in text.split()), default=0)
+    """The narrowest a header can be: its longest word, a long name folding after a `_`."""
+    parts = re.split(r"\s+|(?<=[._-])", text)
+    return max((len(w) for w in parts), default=0)
+
+
+def _wrap_header(text: str, width: int) -> list[str]:
+    lines = textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False) or [""]
+    return [piece for line in lines for piece in _fold(line, width)]
 
 
 class _Fitter:
@@ -268,7 +275,7 @@ def _draw(f: _Fitter, width: int | None) -> Fitted:
     lines: list[str] = []
     if grid.title:
         lines += [*_paragraphs(grid.title, width), ""]
-    heads = [_wrap(c.header, widths[j], "text") for j, c in enumerate(cols)]
+    heads = [_wrap_header(c.header, widths[j]) for j, c in enumerate(cols)]
     depth = max(len(h) for h in heads)
     for k in range(depth):
         pieces = []
