@@ -1,5 +1,5 @@
 """The `cnncost` command group and its entry point. Kept light: click at start-up, rich
-only when drawing a table; each command lives in its own module of this package."""
+only for a progress bar; each command lives in its own module of this package."""
 
 from __future__ import annotations
 

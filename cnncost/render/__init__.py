@@ -1,2 +1,2 @@
-"""Turning reports into text: plain formats here (json, csv, markdown, summary); rich tables
-in render.tables, imported only when a table is drawn."""
+"""Turning reports into text: plain formats (json, csv, markdown, summary) in render.plain;
+tables laid out to the output's width by render.layout, with no library beyond Python's."""

@@ -1,7 +1,7 @@
 """Text for the measuring commands: verify, roofline, time and the hardware table.
 
-These renderers take plain objects and never import torch; the rich tables come from
-render.tables, imported only when a table is drawn.
+These renderers take plain objects and never import torch; their tables are laid out by
+render.layout.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ def pair(p: tuple[int, int]) -> str:
 
 
 def layer_cells(report: Report) -> list[list[str]]:
-    """The per-layer table's cells, shared by the markdown and rich renderings."""
+    """The per-layer table's cells, shared by the markdown rendering."""
     rows = []
     for layer in report.layers:
         rows.append(
