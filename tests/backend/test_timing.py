@@ -159,3 +159,54 @@ def test_cuda_backward_and_per_layer():
         per_layer=True,
     )
     assert t.layer_runs and all(v >= 0 for v in t.layer_runs.values())
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_per_layer_times_on_screen_are_the_jsons(width):
+    """One measurement, drawn as text and as JSON: each number of the table reads back."""
+    from screen import check_numbers
+
+    from cnncost.hardware import hardware_table
+    from cnncost.memory import estimate_memory
+    from cnncost.render.layout import Grid, ask, fit
+    from cnncost.render.measure import (
+        MEASURED_COLUMNS,
+        ROOFLINE_COLUMNS,
+        ROOFLINE_NOTE,
+        roofline_rows,
+        timing_json,
+        timing_text,
+    )
+    from cnncost.roofline import roofline
+
+    graph = cnncost.build_graph(TINY)
+    t = time_graph(graph, runs=1, warmup=0, per_layer=True)
+    rl = roofline(cnncost.analyze(TINY), hardware_table()["generic-cpu"], "fp32")
+    memory = estimate_memory(rl.report, False)
+    data = json.loads(timing_json(t, rl, memory))
+    fitted = fit(
+        Grid(
+            "Per layer (forward, each layer timed alone)",
+            (*ROOFLINE_COLUMNS, *MEASURED_COLUMNS),
+            roofline_rows(rl, t.layer_runs),
+            note=ROOFLINE_NOTE,
+        ),
+        width,
+    )
+    ask(width)
+    try:
+        assert fitted.text in timing_text(t, rl, memory)
+    finally:
+        ask()
+    measured = data["layers_median_s"]
+    expected = [
+        {
+            "flops": layer["flops"],
+            "bytes": layer["bytes"],
+            "predicted": layer["predicted_s"],
+            "measured": measured[layer["name"]],
+            "ratio": measured[layer["name"]] / layer["predicted_s"],
+        }
+        for layer in data["roofline"]["layers"]
+    ]
+    assert check_numbers(fitted, width, expected) >= 3 * len(expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -99,8 +100,12 @@ def test_cli_verify_tables_fit_and_read_back(run, monkeypatch, width):
     params = next(line for line in lines if line.startswith("parameters"))
     ours, theirs = data["totals"]["params"]["cnncost"], data["totals"]["params"]["torch"]
     assert params.split()[1:3] == [f"{ours:,}", f"{theirs:,}"]
+    from screen import agrees
+
     for m in data["mismatches"]:
-        assert m["layer"] in out
+        row = next(line for line in lines if line.split()[:1] == [m["layer"]])
+        *_, ours, theirs = re.split(r"\s{2,}", row.strip())
+        assert agrees(ours, m["cnncost"]) and agrees(theirs, m["torch"]), row
 
 
 def test_show_and_verify_count_the_same_layers(run):
