@@ -90,21 +90,27 @@ class Fitted:
     row_lines: list[int] = field(default_factory=list)  # first line of each row, then totals
 
 
-# What --width and --columns asked for, set by the CLI options before a command runs.
-_asked: dict[str, object] = {"width": None, "columns": None}
+@dataclass
+class _Asked:
+    """What --width and --columns asked for, set by the CLI options around a command."""
+
+    width: int | None = None
+    columns: list[str] | None = None
+
+
+_asked = _Asked()
 
 
 def ask(width: int | None = None, columns: Sequence[str] | None = None) -> None:
-    _asked["width"] = width
-    _asked["columns"] = list(columns) if columns else None
+    _asked.width = width
+    _asked.columns = list(columns) if columns else None
 
 
 def output_width() -> int | None:
     """The width to fit: --width (0 = no limit), else the terminal's, else COLUMNS, else
     DEFAULT_WIDTH when standard output is a pipe or a file."""
-    asked = _asked["width"]
-    if isinstance(asked, int):
-        return asked or None
+    if _asked.width is not None:
+        return _asked.width or None
     env = os.environ.get("COLUMNS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
@@ -191,6 +197,15 @@ class _Fitter:
             widest = max(candidates, key=self.width)
             self.limits[widest.key] = self.width(widest) - 1
 
+    def widen(self, width: int) -> None:
+        """Give room that later drops freed back to the columns narrowed before them."""
+        for col in self.shown:
+            if col.key in self.limits:
+                room = width - self.total()
+                if room <= 0:
+                    return
+                self.limits[col.key] = min(self.natural(col), self.width(col) + room)
+
     def drop(self, width: int, rank: int) -> None:
         for col in reversed(list(self.shown)):
             if self.total() <= width:
@@ -202,15 +217,15 @@ class _Fitter:
 def fit(grid: Grid, width: int | None = None, columns: Sequence[str] | None = None) -> Fitted:
     """Lay `grid` out within `width` characters (None: as wide as it needs)."""
     keys = [c.key for c in grid.columns]
-    asked = list(columns) if columns is not None else _asked["columns"]
+    asked = list(columns) if columns is not None else _asked.columns
     if asked and asked != ["all"]:
-        unknown = [k for k in asked if k not in keys]  # type: ignore[union-attr]
+        unknown = [k for k in asked if k not in keys]
         if unknown:
             raise CnnCostError(
                 f"unknown column {unknown[0]!r}{did_you_mean(unknown[0], keys)}; "
                 f"this table has {', '.join(keys)}"
             )
-        shown = [c for c in grid.columns if c.key in asked]  # type: ignore[operator]
+        shown = [c for c in grid.columns if c.key in asked]
     else:
         shown = list(grid.columns)
     chosen = bool(asked)
@@ -235,6 +250,7 @@ def fit(grid: Grid, width: int | None = None, columns: Sequence[str] | None = No
             f.compact = False
             if f.total() > width:
                 f.compact = True
+        f.widen(width)
     return _draw(f, width)
 
 
@@ -252,7 +268,7 @@ def _draw(f: _Fitter, width: int | None) -> Fitted:
         x += w + GAP
     index = [f.all.index(c) for c in cols]
 
-    def block(cells: Sequence[str], bold_rule: bool = False) -> list[str]:
+    def block(cells: Sequence[str]) -> list[str]:
         parts = [_wrap(cells[j], widths[j], cols[j].kind) for j in range(len(cols))]
         height = max(len(p) for p in parts)
         out = []
