@@ -13,6 +13,7 @@ from typing import Any
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .ops import Shape
+from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -36,6 +37,7 @@ UNITS = {
     "train_macs": "expected MACs of one training forward pass: training-only branches "
     "included, each layer weighted by its survival probability (stochastic depth), "
     "rounded to an integer",
+    "paths": "distinct input-to-output paths through the inference graph (exact)",
 }
 
 
@@ -110,6 +112,7 @@ class Totals:
     train_params: int
     train_macs: int
     depth: int
+    paths: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -159,6 +162,7 @@ class Report:
             train_params=sum(r.params for r in self.layers),
             train_macs=round(sum(r.macs * r.survival for r in self.layers)),
             depth=next((r.depth for r in self.layers if r.name == self.output), 0),
+            paths=count_paths(layers, self.output),
         )
 
     def to_dict(self) -> dict[str, Any]:
