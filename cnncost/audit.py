@@ -18,6 +18,7 @@ from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
+from .ops.registry import OPS
 from .report import Report, Totals, analyze_graph
 from .spec import loads_spec
 from .yamlio import load_yaml
@@ -53,9 +54,9 @@ COMPUTE_KEYS = {
     "op",
 }
 TOTAL_METRICS = {f.name for f in fields(Totals)}
-# Per-layer values: a layer's counts, and what its output shape shows (channels, height,
-# width; `size` is [height, width] and `shape` the whole per-sample shape, for list values).
-SHAPE_METRICS = {"channels", "in_channels", "height", "width", "size", "shape"}
+# Per-layer values: a layer's counts, and what its output shape shows: `channels`, and for
+# list values `size` ([height, width]) and `shape` (the whole per-sample shape).
+SHAPE_METRICS = {"channels", "size", "shape"}
 LAYER_METRICS = (
     (TOTAL_METRICS - {"param_bytes", "train_params", "train_macs", "paths"})
     | {"receptive_field", "jump", "count"}
@@ -157,7 +158,7 @@ def _plain_number(x: Fraction | tuple[int, ...]) -> int | float | list[int]:
     return int(x) if x.denominator == 1 else float(x)
 
 
-def _layer_value(report: Report, layer: Any, metric: str) -> int | tuple[int, ...]:
+def _layer_value(layer: Any, metric: str) -> int | tuple[int, ...]:
     """One layer's value of a layer metric (see LAYER_METRICS)."""
     shape = tuple(layer.output_shape)
     if metric == "count":
@@ -166,14 +167,8 @@ def _layer_value(report: Report, layer: Any, metric: str) -> int | tuple[int, ..
         return shape
     if metric == "channels":
         return shape[0]
-    if metric == "in_channels":
-        source = next(r for r in report.layers if r.name == layer.inputs[0])
-        return source.output_shape[0]
-    spatial = shape[1:] if len(shape) == 3 else (1, 1)
     if metric == "size":
-        return spatial
-    if metric in ("height", "width"):
-        return spatial[0 if metric == "height" else 1]
+        return shape[1:] if len(shape) == 3 else (1, 1)
     value = getattr(layer, metric)
     return value[0] if isinstance(value, tuple) else value
 
@@ -218,9 +213,15 @@ class _Auditor:
         report = self.report(compute, where)
         names = compute.get("layers") or ([compute["layer"]] if compute.get("layer") else None)
         op = compute.get("op")
-        if op is not None and not names:
+        if op is not None and names:
+            raise self.fail("give 'op' or 'layer'/'layers', not both", compute.line, where)
+        if op is not None:
+            if op not in OPS:
+                raise self.fail(
+                    f"unknown op {op!r}{did_you_mean(str(op), OPS)}", compute.line_of("op"), where
+                )
             names = [r.name for r in report.inference_layers if r.op == op]
-        if names is not None and (names or op is not None):
+        if names is not None:
             if metric not in LAYER_METRICS:
                 raise self.fail(
                     f"unknown layer metric {metric!r}{did_you_mean(metric, LAYER_METRICS)}",
@@ -236,7 +237,7 @@ class _Auditor:
                         compute.line,
                         where,
                     )
-                value = _layer_value(report, layers[name], metric)
+                value = _layer_value(layers[name], metric)
                 if isinstance(value, tuple):
                     if len(names) > 1:
                         raise self.fail(

@@ -4,6 +4,7 @@ claims (the CI assertion of textbook numbers)."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -367,3 +368,67 @@ def test_every_kind_is_defined_in_the_docs(run):
     for kind in KINDS:
         assert f"**{kind}**" in docs, kind
     assert {c["kind"] for c in _builtin(run).values()} - {None} <= set(KINDS)
+
+
+SHAPES = """
+documents:
+  "002": {file: 002_7da1b3e570abce40.txt, title: CNN Architectures}
+claims:
+  - id: conv3-size
+    document: "002"
+    text: "conv3_x 28×28"
+    value: [28, 28]
+    compute: {model: resnet18, metric: size, layer: layer2.1.relu}
+  - id: conv3-shape
+    document: "002"
+    text: "conv3_x 28×28"
+    value: [128, 28, 28]
+    compute: {model: resnet18, metric: shape, layer: layer2.1.relu}
+  - id: one-fc
+    document: "002"
+    text: "No linear layers except the classifier!"
+    value: 1
+    compute: {model: resnet18, op: linear, metric: count}
+  - id: fc-share
+    document: "002"
+    text: "most"
+    value: "0.5"
+    relation: "<"
+    compute: {model: resnet18, op: linear, metric: params}
+    ratio_to: {model: resnet18, metric: params}
+"""
+
+
+def test_shapes_op_sums_and_relations(claims):
+    verdicts = {v.claim["id"]: v for v in audit(claims(SHAPES))}
+    assert verdicts["conv3-size"].computed == (28, 28)
+    assert verdicts["conv3-shape"].outcome == "match"
+    assert verdicts["one-fc"].outcome == "match"
+    # 513,000 of 11,689,512 parameters (torchvision's resnet18) are the classifier's
+    assert verdicts["fc-share"].computed == Fraction(513_000, 11_689_512)
+    assert verdicts["fc-share"].outcome == "match"
+    wrong = audit(claims(SHAPES.replace("value: [28, 28]", "value: [28, 27]")))
+    assert wrong[0].outcome == "MISMATCH"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("op: linear, metric: count", "op: linaer, metric: count"), "unknown op 'linaer'"),
+        (
+            ("op: linear, metric: count", "op: linear, layer: fc, metric: count"),
+            "give 'op' or 'layer'/'layers', not both",
+        ),
+        (("value: [28, 28]", "value: 28"), "this metric gives a shape"),
+        (("value: [128, 28, 28]", 'value: "128"'), "this metric gives a shape"),
+        (('value: "0.5"', 'value: "0.5"\n    significant: 2'), "significant"),
+        (('relation: "<"', 'relation: "~"'), "relation must be one of"),
+        (('relation: "<"', "expect: close"), "an expected close needs kind"),
+    ],
+)
+def test_bad_new_keys_are_one_located_line(claims, run, change, message):
+    path = claims(SHAPES.replace(*change, 1))
+    code, out, err = run("audit", "--claims", path)
+    assert code == 2 and out == ""
+    assert err.startswith(f"cnncost: error: {path}:") and message in err, err
+    assert err.count("\n") == 1
