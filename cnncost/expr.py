@@ -189,10 +189,7 @@ def _compile(node: ast.AST) -> Compiled:
         return lambda scope: _index(target(scope), index(scope))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            shown = node.func.id if isinstance(node.func, ast.Name) else "this"
-            raise ExprError(
-                f"function {shown!r} is not available; use one of: {', '.join(FUNCTIONS)}"
-            )
+            raise ExprError(_refused_call(node.func))
         if node.keywords:
             raise ExprError("keyword arguments are not allowed in expressions")
         fn = FUNCTIONS[node.func.id]
@@ -210,8 +207,44 @@ def _compile(node: ast.AST) -> Compiled:
 
         return call
     if isinstance(node, ast.Attribute):
-        raise ExprError("attribute access ('.') is not allowed in expressions")
-    raise ExprError(f"{type(node).__name__} is not allowed in expressions")
+        raise ExprError(f"attribute access ('{_dotted(node)}') is not allowed in expressions")
+    what = _REFUSED.get(type(node), type(node).__name__)
+    raise ExprError(f"{what} is not allowed in expressions")
+
+
+_REFUSED: dict[type, str] = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "an assignment (':=')",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+}
+
+
+def _dotted(node: ast.Attribute) -> str:
+    """`math.floor` for a name's attribute, `….upper` for any other value's."""
+    owner = node.value.id if isinstance(node.value, ast.Name) else "…"
+    return f"{owner}.{node.attr}"
+
+
+def _refused_call(func: ast.expr) -> str:
+    """Say what is wrong with a call of anything but a named function: a function we do not
+    offer, a module's function, a method, a lambda, or a call of a value."""
+    available = f"use one of: {', '.join(FUNCTIONS)}"
+    if isinstance(func, ast.Name):
+        return f"function {func.id!r} is not available; {available}"
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        plain = f"; write {func.attr}(...)" if func.attr in FUNCTIONS else f"; {available}"
+        return f"attribute access ('{_dotted(func)}') is not allowed in expressions{plain}"
+    if isinstance(func, ast.Attribute):
+        return f"method calls ('.{func.attr}()') are not allowed in expressions; {available}"
+    if isinstance(func, ast.Lambda):
+        return "a lambda is not allowed in expressions"
+    return f"only functions can be called, by name; {available}"
 
 
 def _lookup(scope: Scope, name: str) -> Any:

@@ -461,3 +461,21 @@ def test_compound_integer_expression_matches_python(a, b, c):
     assert ev("a + b * c - a // c", a=a, b=b, c=c) == a + b * c - a // c
     assert ev("(a - b) // c * c + (a - b) % c", a=a, b=b, c=c) == a - b
     assert ev("min(a, b) <= max(a, b)", a=a, b=b) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("math.floor(3)", r"attribute access \('math\.floor'\) is not allowed.*write floor\("),
+        ("'abc'.upper()", r"method calls \('\.upper\(\)'\) are not allowed"),
+        ("(lambda: 3)()", r"^a lambda is not allowed in expressions$"),
+        ("(3)(4)", r"only functions can be called, by name"),
+        ("[i for i in [1]]", r"^a list comprehension is not allowed"),
+        ("x.y", r"attribute access \('x\.y'\)"),
+    ],
+)
+def test_refusals_name_what_is_wrong(text, message):
+    """Each refusal names the construct written, never a made-up function name."""
+    with pytest.raises(ExprError, match=message) as info:
+        ev(text, x=1)
+    assert "'this'" not in str(info.value)
