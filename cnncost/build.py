@@ -16,7 +16,7 @@ from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
-from .values import ANY, BOOL, FLOAT, NONNEGATIVE, POSITIVE, Kind
+from .values import ANY, BOOL, FLOAT, NONNEGATIVE, POSITIVE, WORD, Kind
 
 MAX_NESTING = 40  # block calls inside block calls; deeper means recursion without end
 Scope = dict[str, Any]
@@ -123,8 +123,8 @@ class _Builder:
         out = inputs[0]
         for index, row in enumerate(e.table.rows):
             name = prefix + (row.name if row.name else f"{e.name}.{index}")
-            columns = {
-                column: self.coerce(ANY, raw, scope, f"column {column!r}", row.line, name)
+            columns = {  # read as arguments are: a lone word that names no variable is a word
+                column: self.coerce(WORD, raw, scope, f"column {column!r}", row.line, name)
                 for column, raw in zip(e.table.columns, row.values, strict=True)
             }
             out = self.call(e, {**scope, **columns}, inputs, name, stack, columns)

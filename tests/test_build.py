@@ -284,3 +284,54 @@ def test_yaml_quirks_are_refused_with_a_line():
               a: {op: relu}
             """)
     assert info.value.line == 5 and "duplicate key 'a'" in str(info.value)
+
+
+MOBILENET_V3_BNECK = """
+    name: mbv3_small_start
+    input: [16, 56, 56]
+    blocks:
+      bneck:                       # MobileNetV3's bottleneck, without squeeze-excite
+        params: {k: 3, exp: null, c: null, act: relu, s: 1}
+        layers:
+          expand: {op: conv2d, out: exp, kernel: 1, bias: false}
+          bn1: {op: batchnorm}
+          act1: {op: act}
+          dw: {op: conv2d, out: exp, kernel: k, stride: s, padding: k // 2, groups: exp,
+               bias: false}
+          bn2: {op: batchnorm}
+          act2: {op: act}
+          project: {op: conv2d, out: c, kernel: 1, bias: false}
+          bn3: {op: batchnorm}
+    layers:
+      features:
+        block: bneck
+        table:
+          columns: [k, exp, c, act, s]
+          rows:
+            - [3, 72, 24, relu, 2]
+            - [5, 96, 40, hardswish, 2]
+            - [5, 240, 40, "act_late", 1]
+    params: {act_late: hardswish}
+    """
+
+
+def test_words_in_table_cells_work_as_in_arguments():
+    """An `act` column names the activation op as `act: relu` does as an argument; a cell
+    that names a variable takes its value."""
+    r = report(MOBILENET_V3_BNECK)
+    ops = {layer.name: layer.op for layer in r.layers}
+    assert [ops[f"features.{i}.act1"] for i in range(3)] == ["relu", "hardswish", "hardswish"]
+    assert [ops[f"features.{i}.act2"] for i in range(3)] == ["relu", "hardswish", "hardswish"]
+    # weights, by hand: expand c_in·exp, depthwise exp·k², project exp·c, three BNs 2·width
+    rows = [(16, 3, 72, 24), (24, 5, 96, 40), (40, 5, 240, 40)]
+    params = sum(
+        c_in * exp + exp * k * k + exp * c + 2 * (exp + exp + c) for c_in, k, exp, c in rows
+    )
+    assert r.totals.params == params
+    assert r.output_shape == (40, 14, 14)
+
+
+def test_a_word_cell_for_a_numeric_parameter_is_still_an_error():
+    text = MOBILENET_V3_BNECK.replace("[3, 72, 24, relu, 2]", "[3, 72, wide, relu, 2]")
+    with pytest.raises(SpecError, match="undefined name 'wide'"):
+        graph(text)
