@@ -40,6 +40,8 @@ class _Builder:
         # every layer made meanwhile carries them.
         self.train_only = False
         self.survival = 1.0
+        # Entries switched off by 'if' or 'repeat: 0', by full name: why they are off.
+        self.off: dict[str, str] = {}
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -73,10 +75,47 @@ class _Builder:
             refs[e.name] = sources
             previous = e.name
         local = {INPUT_NAME: input_id}
+        by_name = {e.name: e for e in body.entries}
         for e in self.order(body, refs, owner, prefix):
             inputs = [local[s] for s in refs[e.name]]
             local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
+            if e.sources is not None and self.ran(e, prefix):
+                for s in e.sources:
+                    self.check_on(s, by_name, owner, prefix, "'from'", e.sources_line, e.name)
+        if body.output is not None:
+            self.check_on(body.output, by_name, owner, prefix, "'output'", body.line, None)
         return local[body.output or body.entries[-1].name]
+
+    def ran(self, e: Entry, prefix: str) -> bool:
+        """Whether the entry (any row of its table) was switched on."""
+        if e.table is None:
+            return prefix + e.name not in self.off
+        rows = e.table.rows
+        return any(prefix + (r.name or f"{e.name}.{i}") not in self.off for i, r in enumerate(rows))
+
+    def check_on(
+        self,
+        named: str,
+        by_name: Mapping[str, Entry],
+        owner: Mapping[str, str],
+        prefix: str,
+        what: str,
+        line: int,
+        reader: str | None,
+    ) -> None:
+        """A switched-off entry named in 'from' or 'output' is an error, unless it says
+        'else: identity': silently reading its input instead has built wrong networks."""
+        if named == INPUT_NAME or prefix + named not in self.off:
+            return
+        target = by_name[owner[named]]
+        if target.else_identity:
+            return
+        raise self.error(
+            f"{what} names {named!r}, which is switched off here ({self.off[prefix + named]}); "
+            f"add 'else: identity' to {target.name!r} if it should then stand for its input",
+            line or target.line,
+            prefix + (reader or named),
+        )
 
     def order(
         self, body: Body, refs: Mapping[str, tuple[str, ...]], owner: Mapping[str, str], prefix: str
@@ -131,6 +170,8 @@ class _Builder:
             if row.name:
                 local[row.name] = out
             inputs = [out]
+        if name in self.off:  # the entry's own name refers to its last row
+            self.off[prefix + e.name] = self.off[name]
         return out
 
     def call(
@@ -139,11 +180,13 @@ class _Builder:
         """One call of an entry (one table row), with its condition and repetitions."""
         # A layer switched off by 'if' or 'repeat: 0' stands for its (first) input.
         if e.cond is not None and not self.coerce(BOOL, e.cond, scope, "'if'", e.cond_line, name):
+            self.off[name] = f"'if: {e.cond}' is false"
             return inputs[0]
         if e.repeat is None:
             return self.instance(e, scope, inputs, name, stack, row, first=False)
         count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
         if count == 0:
+            self.off[name] = "'repeat' is 0"
             return inputs[0]
         for index in range(count):
             inputs = [

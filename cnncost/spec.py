@@ -43,7 +43,9 @@ ENTRY_KEYS = (
     "doc",
     "train_only",
     "survival",
+    "else",
 )
+ELSE_WORDS = ("identity",)  # what a switched-off entry may stand for when named in 'from:'
 TABLE_KEYS = ("columns", "rows")
 INPUT_NAME = "input"
 
@@ -99,6 +101,8 @@ class Entry:
     train_only_line: int = 0
     survival: Any = None  # probability the layer runs in a training step (stochastic depth)
     survival_line: int = 0
+    # 'else: identity': switched off, the entry may be named and stands for its input
+    else_identity: bool = False
 
 
 @dataclass
@@ -362,6 +366,15 @@ class _Parser:
                 entry.train_only, entry.train_only_line = value, kline
             elif key == "survival":
                 entry.survival, entry.survival_line = value, kline
+            elif key == "else":
+                if value not in ELSE_WORDS:
+                    raise self.fail(
+                        f"'else' says what a switched-off entry stands for: "
+                        f"{' or '.join(ELSE_WORDS)}, got {value!r}",
+                        kline,
+                        path,
+                    )
+                entry.else_identity = True
             elif key == "first":
                 first = self.mapping(value, "'first'", kline, path)
                 if "first" in first or any(k in ENTRY_KEYS for k in first):
@@ -376,6 +389,8 @@ class _Parser:
                 entry.arg_lines[key] = kline
         if entry.first is not None and entry.repeat is None:
             raise self.fail("'first' needs 'repeat'", data.line_of("first"), path)
+        if entry.else_identity and entry.cond is None and entry.repeat is None:
+            raise self.fail("'else' needs 'if' or 'repeat'", data.line_of("else"), path)
         return entry
 
     def sources(self, value: Any, line: int, path: str) -> tuple[str, ...]:

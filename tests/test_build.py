@@ -143,13 +143,13 @@ def test_named_table_rows_become_layer_names():
     assert nodes["tap"].inputs == ("conv_a",)
 
 
-def test_if_false_makes_the_layer_stand_for_its_input():
+def test_if_false_with_else_identity_makes_the_layer_stand_for_its_input():
     text = """
         input: [4, 8, 8]
         params: {project: false}
         layers:
           body: {op: conv2d, out: 4, kernel: 3, padding: 1}
-          shortcut: {if: project, op: conv2d, out: 4, kernel: 1, from: input}
+          shortcut: {if: project, else: identity, op: conv2d, out: 4, kernel: 1, from: input}
           sum: {op: add, from: [body, shortcut]}
         variants:
           plain: {args: {project: false}}
@@ -335,3 +335,83 @@ def test_a_word_cell_for_a_numeric_parameter_is_still_an_error():
     text = MOBILENET_V3_BNECK.replace("[3, 72, 24, relu, 2]", "[3, 72, wide, relu, 2]")
     with pytest.raises(SpecError, match="undefined name 'wide'"):
         graph(text)
+
+
+TWO_HEADS = """
+    input: [3, 32, 32]
+    params: {wide: false}
+    layers:
+      conv: {op: conv2d, out: 8, kernel: 3, padding: 1}
+      narrow_head: {if: not wide, op: conv2d, out: 16, kernel: 1}
+      wide_head: {if: wide, op: conv2d, out: 64, kernel: 1, from: conv}
+      pool: {op: global_avgpool, from: wide_head}
+      flat: {op: flatten}
+      fc: {op: linear, out: 10}
+    variants:
+      narrow: {args: {wide: false}}
+      wide: {args: {wide: true}}
+    """
+
+
+def test_naming_a_switched_off_layer_in_from_is_an_error():
+    """A newcomer's two-variant file: `pool` reads `wide_head`, which the narrow variant
+    switches off. Reading wide_head's input (conv) instead would drop narrow_head from the
+    network without a word; it is an error that names both layers and the way out."""
+    assert graph(TWO_HEADS, "wide").nodes[-1].input_shapes == ((64,),)
+    with pytest.raises(
+        SpecError,
+        match=r"t\.yaml:8: pool: 'from' names 'wide_head', which "
+        r"is switched off here \('if: wide' is false\); add 'else: identity'",
+    ):
+        graph(TWO_HEADS, "narrow")
+
+
+def test_naming_a_layer_repeated_zero_times_is_an_error():
+    text = """
+        input: [4, 8, 8]
+        layers:
+          a: {op: conv2d, out: 4, kernel: 1}
+          extra: {op: conv2d, out: 4, kernel: 1, repeat: 0}
+          b: {op: add, from: [a, extra]}
+        """
+    with pytest.raises(SpecError, match=r"'from' names 'extra'.*\('repeat' is 0\)"):
+        graph(text)
+    fixed = graph(text.replace("repeat: 0}", "repeat: 0, else: identity}"))
+    assert fixed.nodes[-1].inputs == ("a", "a")
+
+
+def test_a_switched_off_reader_may_name_a_switched_off_layer():
+    """Only a layer that is built reads its inputs (FractalNet's join with one column)."""
+    g = graph("""
+        input: [4, 8, 8]
+        params: {deep: false}
+        layers:
+          a: {op: conv2d, out: 4, kernel: 1}
+          b: {if: deep, op: conv2d, out: 4, kernel: 1}
+          join: {if: deep, op: add, from: [a, b]}
+        """)
+    assert names(g) == ["input", "a"]
+
+
+def test_a_switched_off_output_is_an_error():
+    text = """
+        input: [4, 8, 8]
+        output: head
+        layers:
+          a: {op: conv2d, out: 4, kernel: 1}
+          head: {if: false, op: conv2d, out: 2, kernel: 1}
+        """
+    with pytest.raises(SpecError, match=r"'output' names 'head', which is switched off"):
+        graph(text)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{op: relu, else: identity}", "'else' needs 'if' or 'repeat'"),
+        ("{op: relu, if: true, else: zero}", "'else' says what a switched-off entry stands for"),
+    ],
+)
+def test_else_is_checked(entry, message):
+    with pytest.raises(SpecError, match=message):
+        graph(f"input: [4, 8, 8]\nlayers:\n  a: {entry}\n")
