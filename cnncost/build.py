@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
+from .expr import Unreadable
 from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
@@ -30,6 +31,35 @@ def shape_variables(shape: Shape) -> Scope:
     if len(shape) == 3:
         scope["in_height"], scope["in_width"] = shape[1], shape[2]
     return scope
+
+
+def inline_shape_variables(scope: Scope, shape: Shape, group: str) -> Scope:
+    """in_channels and its kin inside inline layers. They keep the enclosing block's
+    meaning (inline layers see the variables around them); where the group's own input
+    differs, the name could mean either, so reading it is an error that says so."""
+    result: Scope = {}
+    for key, own in shape_variables(shape).items():
+        outer = scope.get(key)
+        if isinstance(outer, Unreadable):
+            outer = outer.value
+        if outer == own:
+            result[key] = own
+            continue
+        result[key] = Unreadable(
+            outer,
+            f"{key} is ambiguous inside the inline layers {group!r}: it is {_shown(outer)} "
+            f"for the enclosing block's input but {_shown(own)} for the group's own input; "
+            f"compute the value outside, as an argument of the group (e.g. "
+            f"'squeeze: {key} // 4' beside 'layers:'), or make the group a block, whose "
+            "variables describe its own input",
+        )
+    return result
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "undefined"
+    return show(value) if isinstance(value, tuple) else str(value)
 
 
 class _Builder:
@@ -262,7 +292,7 @@ class _Builder:
             inner = dict(scope)
             for key, raw in args.items():
                 inner[key] = self.coerce(ANY, raw, scope, key, lines.get(key, e.line), name)
-            inner.update(shape_variables(in_shape))
+            inner.update(inline_shape_variables(scope, in_shape, name))
             return self.body(e.body, inner, inputs[0], name + ".", stack)
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]

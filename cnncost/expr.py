@@ -12,6 +12,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -247,9 +248,21 @@ def _refused_call(func: ast.expr) -> str:
     return f"only functions can be called, by name; {available}"
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A variable that exists in a scope but may not be read there: reading it is an error
+    that says why (in_channels inside inline layers whose input differs from the block's)."""
+
+    value: Any  # what the name means in the enclosing scope
+    reason: str
+
+
 def _lookup(scope: Scope, name: str) -> Any:
     if name in scope:
-        return scope[name]
+        value = scope[name]
+        if isinstance(value, Unreadable):
+            raise ExprError(value.reason)
+        return value
     if name in ("true", "True"):
         return True
     if name in ("false", "False"):

@@ -150,7 +150,7 @@ class AnyKind(Kind):
 
     def coerce(self, raw: Any, scope: Scope) -> Any:
         if self.literal_words and isinstance(raw, str) and raw.isidentifier():
-            return scope.get(raw, raw)
+            return evaluate(raw, scope) if raw in scope else raw
         value = _eval(raw, scope)
         if isinstance(value, list):
             return tuple(value)

@@ -415,3 +415,90 @@ def test_a_switched_off_output_is_an_error():
 def test_else_is_checked(entry, message):
     with pytest.raises(SpecError, match=message):
         graph(f"input: [4, 8, 8]\nlayers:\n  a: {entry}\n")
+
+
+REGNETY_BLOCK = """
+    name: regnety_block
+    input: [32, 56, 56]
+    blocks:
+      y_block:                     # RegNetY's X block with squeeze-excite (Radosavovic 2020)
+        params: {w: null, stride: 1, group_width: 8}
+        layers:
+          a: {op: conv2d, out: w, kernel: 1, bias: false}
+          a_bn: {op: batchnorm}
+          a_relu: {op: relu}
+          b: {op: conv2d, out: w, kernel: 3, stride: stride, padding: 1,
+              groups: w // group_width, bias: false}
+          b_bn: {op: batchnorm}
+          b_relu: {op: relu}
+          se:                      # SE width: a quarter of the block's input width
+            layers:
+              pool: {op: global_avgpool}
+              fc1: {op: conv2d, out: "round(in_channels * 0.25)", kernel: 1}
+              relu: {op: relu}
+              fc2: {op: conv2d, out: w, kernel: 1}
+              gate: {op: sigmoid}
+          excite: {op: multiply, from: [b_relu, se]}
+          c: {op: conv2d, out: w, kernel: 1, bias: false}
+          c_bn: {op: batchnorm}
+          proj: {op: conv2d, out: w, kernel: 1, stride: stride, bias: false, from: input}
+          proj_bn: {op: batchnorm}
+          add: {op: add, from: [c_bn, proj_bn]}
+          relu: {op: relu}
+    layers:
+      block1: {block: y_block, w: 48, stride: 2}
+    """
+
+
+def test_in_channels_inside_inline_layers_is_an_error_where_it_is_ambiguous():
+    """A newcomer's squeeze-excite inside a RegNetY block: in_channels could mean the
+    block's input (32, what RegNet means) or the group's own input (48). Counting either
+    without a word is how 65,254 extra parameters went unnoticed; it is an error."""
+    with pytest.raises(
+        SpecError,
+        match=r"t\.yaml:18: block1\.se\.fc1: out: in_channels is ambiguous inside the inline "
+        r"layers 'block1\.se': it is 32 for the enclosing block's input but 48 for the "
+        r"group's own input",
+    ):
+        graph(REGNETY_BLOCK)
+
+
+def test_an_argument_of_the_inline_group_fixes_the_meaning():
+    """Computed beside `layers:`, in the block's scope, in_channels is the block's input:
+    the SE squeezes to round(0.25 · 32) = 8 channels, as torchvision's RegNet does."""
+    text = REGNETY_BLOCK.replace(
+        "          se:                      # SE width: a quarter of the block's input width\n",
+        "          se:\n            squeeze: round(in_channels * 0.25)\n",
+    ).replace('out: "round(in_channels * 0.25)"', "out: squeeze")
+    r = report(text)
+    w_in, w, groups, squeeze = 32, 48, 48 // 8, 8
+    params = (
+        w_in * w
+        + 2 * w  # a, a_bn
+        + w * (w // groups) * 9
+        + 2 * w  # b (grouped 3×3), b_bn
+        + w * squeeze
+        + squeeze
+        + squeeze * w
+        + w  # fc1, fc2 with biases
+        + w * w
+        + 2 * w  # c, c_bn
+        + w_in * w
+        + 2 * w  # proj, proj_bn
+    )
+    assert r.totals.params == params
+    assert {layer.name: layer.output_shape for layer in r.layers}["block1.se.fc1"] == (8, 1, 1)
+
+
+def test_in_channels_inside_inline_layers_reading_the_block_input_is_allowed():
+    """Where the group reads the block's input, both meanings agree (an Inception branch)."""
+    g = graph("""
+        input: [6, 8, 8]
+        layers:
+          stem: {op: conv2d, out: 10, kernel: 1}
+          branch:
+            from: input
+            layers:
+              conv: {op: conv2d, out: 2 * in_channels, kernel: 1}
+        """)
+    assert g.nodes[-1].shape == (12, 8, 8)
