@@ -9,6 +9,7 @@ cycle among them is an error naming the cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
@@ -17,7 +18,7 @@ from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
-from .values import ANY, BOOL, FLOAT, NONNEGATIVE, POSITIVE, WORD, Kind
+from .values import ANY, BOOL, EXACT, NONNEGATIVE, POSITIVE, WORD, Kind
 
 MAX_NESTING = 40  # block calls inside block calls; deeper means recursion without end
 Scope = dict[str, Any]
@@ -69,7 +70,7 @@ class _Builder:
         # Set while expanding a training-only entry or one with a survival probability;
         # every layer made meanwhile carries them.
         self.train_only = False
-        self.survival = 1.0
+        self.survival = Fraction(1)
         # Entries switched off by 'if' or 'repeat: 0', by full name: why they are off.
         self.off: dict[str, str] = {}
 
@@ -249,7 +250,7 @@ class _Builder:
             flag = self.coerce(BOOL, e.train_only, scope, "'train_only'", e.train_only_line, name)
             self.train_only = self.train_only or flag
         if e.survival is not None:
-            p = self.coerce(FLOAT, e.survival, scope, "'survival'", e.survival_line, name)
+            p = self.coerce(EXACT, e.survival, scope, "'survival'", e.survival_line, name)
             if not 0 < p <= 1:
                 raise self.error(
                     f"'survival' must be a probability in (0, 1], got {p}", e.survival_line, name

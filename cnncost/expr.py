@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -82,11 +83,57 @@ def _multiply(a: Any, b: Any) -> Any:
     return a * b
 
 
+class _ExactDiv(ast.Div):
+    """`/` in an exact expression: integers and fractions divide into a Fraction."""
+
+
+def _exact_divide(a: Any, b: Any) -> Any:
+    if isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction)):
+        return Fraction(a) / b
+    return a / b
+
+
+def exact_number(value: Any) -> Any:
+    """A finite float as the decimal it prints as (0.1 → 1/10), recursively through lists;
+    anything else unchanged. Exact expressions read every float this way."""
+    if isinstance(value, float) and math.isfinite(value):
+        return Fraction(repr(value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(exact_number(v) for v in value)
+    return value
+
+
+def _float_number(value: Any) -> Any:
+    """A Fraction as the nearest float, recursively through lists: how the other
+    expressions read exact values (op attributes are computed in floating point)."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, (list, tuple)) and any(
+        isinstance(v, (Fraction, list, tuple)) for v in value
+    ):
+        return type(value)(_float_number(v) for v in value)
+    return value
+
+
+class _Exactify(ast.NodeTransformer):
+    """Rewrite a parsed expression for exact arithmetic: decimals become fractions and
+    `/` divides exactly."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, float) and math.isfinite(node.value):
+            return ast.copy_location(ast.Constant(exact_number(node.value)), node)
+        return node
+
+    def visit_Div(self, node: ast.Div) -> ast.AST:
+        return _ExactDiv()
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: _multiply,
     ast.Div: operator.truediv,
+    _ExactDiv: _exact_divide,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
@@ -112,6 +159,11 @@ def _checked(fn: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any],
             ) from None
         if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
             raise ExprError("number too large")
+        if isinstance(result, Fraction) and (
+            result.numerator.bit_length() > _MAX_INT_BITS
+            or result.denominator.bit_length() > _MAX_INT_BITS
+        ):
+            raise ExprError("number too large")
         return result
 
     return apply
@@ -122,6 +174,7 @@ _SYMBOLS = {
     ast.Sub: "-",
     ast.Mult: "*",
     ast.Div: "/",
+    _ExactDiv: "/",
     ast.FloorDiv: "//",
     ast.Mod: "%",
     ast.Pow: "**",
@@ -132,7 +185,7 @@ def _compile(node: ast.AST) -> Compiled:
     """Turn one whitelisted AST node into a closure over the scope."""
     if isinstance(node, ast.Constant):
         value = node.value
-        if not isinstance(value, (int, float, str, bool)) or value is None:
+        if not isinstance(value, (int, float, str, bool, Fraction)) or value is None:
             raise ExprError(f"unsupported constant {value!r}")
         return lambda scope: value
     if isinstance(node, ast.Name):
@@ -262,7 +315,7 @@ def _lookup(scope: Scope, name: str) -> Any:
         value = scope[name]
         if isinstance(value, Unreadable):
             raise ExprError(value.reason)
-        return value
+        return exact_number(value) if isinstance(scope, _ExactScope) else _float_number(value)
     if name in ("true", "True"):
         return True
     if name in ("false", "False"):
@@ -283,25 +336,51 @@ def _index(target: Any, index: Any) -> Any:
         raise ExprError(f"index {index} is out of range for a list of {len(target)}") from None
 
 
+class _ExactScope(Mapping[str, Any]):
+    """The variables of an exact expression: a view whose type tells lookups to read
+    floats exactly."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __getitem__(self, name: str) -> Any:
+        return self.scope[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.scope
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.scope)
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+
 @lru_cache(maxsize=8192)
-def compile_expr(text: str) -> Compiled:
+def compile_expr(text: str, exact: bool = False) -> Compiled:
     """Parse and compile `text` once; the result is evaluated against a scope."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression {text!r}: {exc.msg}") from None
+    if exact:
+        tree = _Exactify().visit(tree)
     return _compile(tree.body)
 
 
-def evaluate(text: str, scope: Scope) -> Any:
+def evaluate(text: str, scope: Scope, exact: bool = False) -> Any:
     """Evaluate one expression string against the variables in `scope`.
+
+    With `exact`, arithmetic is exact: a decimal means the fraction it prints as (0.1 is
+    1/10, a float variable too) and `/` of integers or fractions gives a Fraction. Without
+    it, as in Python, `/` gives a float and exact values are read as the nearest float.
 
     Any failure while evaluating (a comparison of a number with text, an overflow) becomes
     an ExprError, so the caller can report it with the spec's file and line.
     """
-    compiled = compile_expr(text)
+    compiled = compile_expr(text, exact)
     try:
-        return compiled(scope)
+        return compiled(_ExactScope(scope) if exact else scope)
     except ExprError:
         raise
     except (ArithmeticError, TypeError, ValueError, IndexError, MemoryError, RecursionError) as exc:

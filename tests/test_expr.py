@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -479,3 +480,38 @@ def test_refusals_name_what_is_wrong(text, message):
     with pytest.raises(ExprError, match=message) as info:
         ev(text, x=1)
     assert "'this'" not in str(info.value)
+
+
+# -- exact arithmetic ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "expected"),
+    [
+        ("0.1 + 0.2", {}, Fraction(3, 10)),
+        ("1 / 3", {}, Fraction(1, 3)),
+        ("x * 3", {"x": 0.1}, Fraction(3, 10)),
+        ("[x, 1 / 2]", {"x": 0.25}, [Fraction(1, 4), Fraction(1, 2)]),
+        ("7 // 2", {}, 3),
+        ("1e-3", {}, Fraction(1, 1000)),
+    ],
+)
+def test_exact_mode_keeps_every_digit(text, scope, expected):
+    assert evaluate(text, scope, exact=True) == expected
+
+
+def test_plain_mode_is_python_floating_point():
+    assert evaluate("0.1 + 0.2", {}) == 0.1 + 0.2 != 0.3
+    third = evaluate("x", {"x": Fraction(1, 3)})
+    assert type(third) is float and third == 1 / 3
+    whole = evaluate("x", {"x": Fraction(8, 2)})
+    assert type(whole) is int and whole == 4
+
+
+def test_exact_mode_float_leaves_exactness_on_request():
+    assert type(evaluate("float(1 / 3)", {}, exact=True)) is float
+
+
+def test_exact_fractions_cannot_grow_without_end():
+    with pytest.raises(ExprError, match="number too large"):
+        evaluate("((1 / 3) ** 64) ** 64", {}, exact=True)
