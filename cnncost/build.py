@@ -114,7 +114,8 @@ class _Builder:
                 for s in e.sources:
                     self.check_on(s, by_name, owner, prefix, "'from'", e.sources_line, e.name)
         if body.output is not None:
-            self.check_on(body.output, by_name, owner, prefix, "'output'", body.line, None)
+            line = body.output_line or body.line
+            self.check_on(body.output, by_name, owner, prefix, "'output'", line, None)
         return local[body.output or body.entries[-1].name]
 
     def ran(self, e: Entry, prefix: str) -> bool:

@@ -112,6 +112,7 @@ class Body:
     entries: list[Entry]
     output: str | None
     line: int
+    output_line: int = 0
 
 
 @dataclass
@@ -246,7 +247,13 @@ class _Parser:
             batch=data.get("batch", 1),
             params=self.params(data.get("params"), data.line_of("params"), "the spec"),
             blocks=blocks,
-            body=self.body(data["layers"], data.line_of("layers"), data.get("output"), ""),
+            body=self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                "",
+                data.line_of("output"),
+            ),
             variants=variants,
         )
 
@@ -284,7 +291,13 @@ class _Parser:
         return Block(
             name=name,
             params=self.params(data.get("params"), data.line_of("params"), f"block {name!r}"),
-            body=self.body(data["layers"], data.line_of("layers"), data.get("output"), name),
+            body=self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                name,
+                data.line_of("output"),
+            ),
             line=line,
             doc=self.text(data, "doc"),
         )
@@ -306,7 +319,7 @@ class _Parser:
             expected=data.get("expected"),
         )
 
-    def body(self, raw: Any, line: int, output: Any, path: str) -> Body:
+    def body(self, raw: Any, line: int, output: Any, path: str, output_line: int = 0) -> Body:
         data = self.mapping(raw, "'layers'", line, path or None)
         if not data:
             raise self.fail("'layers' is empty", line, path or None)
@@ -331,7 +344,7 @@ class _Parser:
                 line,
                 path or None,
             )
-        return Body(entries, output, line)
+        return Body(entries, output, line, output_line)
 
     def entry(self, name: str, raw: Any, line: int, scope_path: str) -> Entry:
         path = f"{scope_path}.{name}" if scope_path else name
@@ -345,7 +358,13 @@ class _Parser:
             )
         kind = kinds[0]
         if kind == "layers":
-            entry.body = self.body(data["layers"], data.line_of("layers"), data.get("output"), path)
+            entry.body = self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                path,
+                data.line_of("output"),
+            )
         else:
             value = data[kind]
             if not isinstance(value, str) or not value:

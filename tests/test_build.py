@@ -401,7 +401,9 @@ def test_a_switched_off_output_is_an_error():
           a: {op: conv2d, out: 4, kernel: 1}
           head: {if: false, op: conv2d, out: 2, kernel: 1}
         """
-    with pytest.raises(SpecError, match=r"'output' names 'head', which is switched off"):
+    with pytest.raises(
+        SpecError, match=r"t\.yaml:3: head: 'output' names 'head', which is switched off"
+    ):
         graph(text)
 
 
