@@ -22,8 +22,11 @@ def _computed(v: Verdict) -> str:
     return f"{float(x):,.4g}"
 
 
-def _computed_cell(v: Verdict) -> Num:
+def _computed_cell(v: Verdict) -> Cell:
+    """An integer is a number that may go compact; a shape or a fraction stays as it is."""
     x = v.computed
+    if isinstance(x, tuple):
+        return _computed(v)
     return count(int(x)) if x.denominator == 1 else Num(_computed(v))
 
 

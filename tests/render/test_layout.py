@@ -8,7 +8,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from screen import check_numbers, screen_cells
+from screen import agrees, check_numbers, screen_cells
 
 import cnncost
 from cnncost.render.layout import Column, Grid, Num, fit
@@ -177,8 +177,24 @@ def test_audit_fits_and_reads_back(run, width):
     assert code == 0 and out == fitted.text
     cells = screen_cells(fitted, width)
     assert all(c["id"].startswith(r["claim"]) for r, c in zip(cells, data["claims"], strict=True))
-    expected = [{"computed": c["computed"]} for c in data["claims"]]
-    assert check_numbers(fitted, width, expected) == len(expected)
+    expected = [
+        {"computed": c["computed"]} for c in data["claims"] if not isinstance(c["computed"], list)
+    ]
+    numbers = [
+        r for r, c in zip(cells, data["claims"], strict=True) if not isinstance(c["computed"], list)
+    ]
+    shapes = [
+        (r, c)
+        for r, c in zip(cells, data["claims"], strict=True)
+        if isinstance(c["computed"], list)
+    ]
+    for row, claim in shapes:  # a computed shape, e.g. an output size, as C×H×W
+        assert row["computed"] == "×".join(str(d) for d in claim["computed"])
+    checked = 0
+    for row, values in zip(numbers, expected, strict=True):
+        assert agrees(row["computed"], values["computed"]), (row, values)
+        checked += 1
+    assert checked == len(expected) > 200
 
 
 @pytest.mark.parametrize("width", WIDTHS)
