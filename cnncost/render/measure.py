@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..hardware import Hardware
 from ..memory import MemoryEstimate
 from ..roofline import Roofline
-from .layout import Cell, Column, Grid, count, draw, fit_lines
+from .layout import Cell, Column, Grid, count, draw, fit, fit_lines, output_width
 from .numbers import byte_size, grouped, scaled, shape
 
 if TYPE_CHECKING:  # the backend's types, without importing torch
@@ -65,7 +65,8 @@ def verify_text(v: Verification) -> str:
         Column("torch", "torch", "number"),
         Column("result", "Result", "fixed"),
     )
-    text = fit_lines(head) + "\n\n" + draw(Grid("", columns, rows)) + "\n"
+    totals = fit(Grid("", columns, rows), output_width(), columns=[])  # --columns: mismatches
+    text = fit_lines(head) + "\n\n" + totals.text + "\n"
     if v.ok:
         return text + (
             "All layers agree: shapes, parameters, buffers and MACs are exact "
