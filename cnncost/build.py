@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
+from .expr import ORIGIN, TrackedShape, shape_reads
 from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
@@ -22,13 +23,20 @@ MAX_NESTING = 40  # block calls inside block calls; deeper means recursion witho
 Scope = dict[str, Any]
 
 
-def shape_variables(shape: Shape) -> Scope:
-    """Variables describing a block's input, visible inside the block."""
+def shape_variables(shape: Shape, origin: str = INPUT_NAME) -> Scope:
+    """Variables describing a block's input (the output of layer `origin`), visible inside
+    the block. While a sweep records reads, each one also says where it comes from."""
     scope: Scope = {"in_shape": tuple(shape)}
     if shape:
         scope["in_channels"] = shape[0]
     if len(shape) == 3:
         scope["in_height"], scope["in_width"] = shape[1], shape[2]
+    if shape_reads.get() is not None:
+        tracked = TrackedShape(shape)
+        tracked.layer = origin
+        scope["in_shape"] = tracked
+        axes = {"in_channels": 0, "in_height": 1, "in_width": 2}
+        scope.update({ORIGIN + k: (origin, axes[k]) for k in scope if k in axes})
     return scope
 
 
@@ -219,7 +227,7 @@ class _Builder:
             inner = dict(scope)
             for key, raw in args.items():
                 inner[key] = self.coerce(ANY, raw, scope, key, lines.get(key, e.line), name)
-            inner.update(shape_variables(in_shape))
+            inner.update(shape_variables(in_shape, inputs[0]))
             return self.body(e.body, inner, inputs[0], name + ".", stack)
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]
@@ -238,12 +246,12 @@ class _Builder:
             args,
             lines,
             scope,
-            shape_variables(in_shape),
+            shape_variables(in_shape, inputs[0]),
             f"block {block_name!r}",
             e.line,
             name,
         )
-        inner.update(shape_variables(in_shape))
+        inner.update(shape_variables(in_shape, inputs[0]))
         return self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
 
     def pick_name(

@@ -12,6 +12,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -214,8 +215,52 @@ def _compile(node: ast.AST) -> Compiled:
     raise ExprError(f"{type(node).__name__} is not allowed in expressions")
 
 
+# Set by sweeps (cnncost/sweep.py) while building a graph: every read of a variable whose
+# scope also holds ORIGIN + name (the input-shape variables) adds its origin here, a
+# (layer, axis) pair (axis None: the whole shape), so the sweep knows which layers' shapes
+# the structure depends on.
+ORIGIN = "\0"
+shape_reads: ContextVar[set | None] = ContextVar("shape_reads", default=None)
+
+
+class TrackedShape(tuple):
+    """`in_shape` while a sweep records reads: indexing records one axis, any other use
+    (iterating, comparing) the whole shape."""
+
+    layer: str = ""
+
+    def _read(self, axis: int | None) -> None:
+        reads = shape_reads.get()
+        if reads is not None:
+            reads.add((self.layer, axis))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int) and -len(self) <= index < len(self):
+            self._read(index % len(self))
+        else:
+            self._read(None)
+        return tuple.__getitem__(self, index)
+
+    def __iter__(self):
+        self._read(None)
+        return tuple.__iter__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._read(None)
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._read(None)
+        return tuple.__ne__(self, other)
+
+    __hash__ = tuple.__hash__
+
+
 def _lookup(scope: Scope, name: str) -> Any:
     if name in scope:
+        reads = shape_reads.get()
+        if reads is not None and ORIGIN + name in scope:
+            reads.add(scope[ORIGIN + name])
         return scope[name]
     if name in ("true", "True"):
         return True

@@ -27,6 +27,7 @@ TOP_KEYS = (
     "blocks",
     "layers",
     "output",
+    "scaling",
 )
 BLOCK_KEYS = ("params", "layers", "output", "doc")
 VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected")
@@ -149,6 +150,8 @@ class Spec:
     blocks: dict[str, Block]
     body: Body
     variants: dict[str, Variant]
+    # compound scaling for `cnncost sweep --phi` (read by cnncost/sweep.py), or None
+    scaling: Any = None
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -244,6 +247,7 @@ class _Parser:
             blocks=blocks,
             body=self.body(data["layers"], data.line_of("layers"), data.get("output"), ""),
             variants=variants,
+            scaling=data.get("scaling"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:

@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (importing a command module registers it)
     ops_cmd,
     roofline,
     show,
+    sweep,
     time_cmd,
     verify,
 )
