@@ -496,3 +496,40 @@ def parse_values(text: str, what: str, integer: bool = False) -> list[Any]:
     if integer and any(not isinstance(v, int) or v <= 0 for v in out):
         raise CnnCostError(f"{what}: {text!r} must give positive whole numbers")
     return out
+
+
+# -- scaling metrics for the audit (cnncost/audit.py; docs/audit.md) ----------------------
+
+
+def compound_factor(model: str) -> Fraction:
+    """α·β²·γ² from the model's spec `scaling:` (exact, from the printed decimals)."""
+    spec, _ = resolve(model)
+    c = compound_of(spec)
+    alpha, beta, gamma = (Fraction(str(v)) for v in (c.alpha, c.beta, c.gamma))
+    return alpha * beta**2 * gamma**2
+
+
+def phi_growth(model: str, steps: Sequence[float]) -> Fraction:
+    """MACs growth per compound-scaling step: 2^k, k fitted over φ in `steps`."""
+    k = run(model, phi=list(steps)).growth["phi"]["macs"]
+    return Fraction(2**k)
+
+
+def models_growth(models: Sequence[str]) -> Fraction:
+    """MACs growth per step along a series of models at their own sizes (B0, B1, …, B7):
+    2^k with k the least-squares slope of log₂ MACs against the model's index."""
+    from . import analyze
+
+    y = np.log2([float(analyze(m).totals.macs) for m in models])
+    k = np.polyfit(np.arange(len(models), dtype=float), y, 1)[0]
+    return Fraction(float(2**k))
+
+
+def growth_exponent(model: str, axis: str, values: Sequence[Any]) -> Fraction:
+    """The exponent of MACs against one axis swept alone: `res` (square input sides) or a
+    spec parameter."""
+    if axis == "res":
+        result = run(model, inputs=[(3, int(v), int(v)) for v in values])
+    else:
+        result = run(model, sets={axis: list(values)})
+    return Fraction(result.growth[axis]["macs"])

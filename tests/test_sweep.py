@@ -247,3 +247,26 @@ def test_cli_bad_axes_are_one_line_errors(run, args):
     code, _, err = run(*args)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_scaling_metrics_of_the_audit(tmp_path):
+    from fractions import Fraction
+
+    # α·β²·γ² with the paper's α = 1.2, β = 1.1, γ = 1.15 (Tan & Le 2019, Section 3.3)
+    exact = Fraction(12, 10) * Fraction(11, 10) ** 2 * Fraction(115, 100) ** 2
+    assert sweep.compound_factor("efficientnet_b0") == exact
+    assert round(float(exact), 2) == 1.92
+    path = tmp_path / "stack.yaml"
+    path.write_text(
+        "input: [3, 32, 32]\nparams: {n: 1, w: 8}\nlayers:\n"
+        "  c: {op: conv2d, out: w, kernel: 3, padding: 1, bias: false}\n"
+        "  d: {op: conv2d, out: w, kernel: 3, padding: 1, bias: false, repeat: n}\n"
+    )
+    # MACs = 1024·9·(3w + n·w²): the n·w² term is linear in n, exactly
+    macs = {n: 1024 * 9 * (3 * 8 + n * 64) for n in (1, 2, 4)}
+    k = sweep.growth_exponent(str(path), "n", [1, 2, 4])
+    import numpy as np
+
+    expected = np.polyfit(np.log([1, 2, 4]), np.log([macs[n] for n in (1, 2, 4)]), 1)[0]
+    assert float(k) == pytest.approx(round(expected, 4))
+    assert float(sweep.growth_exponent(str(path), "res", [17, 64, 320])) == pytest.approx(2.0)
