@@ -30,7 +30,7 @@ TOP_KEYS = (
     "scaling",
 )
 BLOCK_KEYS = ("params", "layers", "output", "doc")
-VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected")
+VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected", "accuracy")
 ENTRY_KEYS = (
     "op",
     "block",
@@ -134,6 +134,7 @@ class Variant:
     input: Any = None
     batch: Any = None
     expected: Any = None
+    accuracy: Any = None  # published top-1/top-5, read by cnncost/accuracy.py
 
 
 @dataclass
@@ -304,6 +305,7 @@ class _Parser:
             input=data.get("input"),
             batch=data.get("batch"),
             expected=data.get("expected"),
+            accuracy=data.get("accuracy"),
         )
 
     def body(self, raw: Any, line: int, output: Any, path: str) -> Body:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CnnCostError
+from .numbers import scaled
 
 IMAGE_SUFFIXES = (".png", ".svg")
 
@@ -74,6 +75,9 @@ def lines(
     if logx:
         plt.xscale("log")
     plt.yscale("log")
+    ys = [y for s in series for y in s.y]
+    ticks = log_ticks(min(ys), max(ys))
+    plt.yticks(ticks, [scaled(t) for t in ticks])
     plt.title(title)
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)
@@ -97,11 +101,13 @@ def bubbles(points: Sequence[Bubble], *, title: str, target: str, width: int | N
     if target:
         mpl = _pyplot()
         fig, ax = mpl.subplots(figsize=(9, 6))
-        for g in groups:
+        palette = importlib.import_module("matplotlib").colormaps["tab20"]
+        for i, g in enumerate(groups):
             mine = [p for p in points if p.group == g]
             ax.scatter(
                 [p.x for p in mine],
                 [p.y for p in mine],
+                color=palette(i % 20),
                 s=[2000 * p.size / biggest for p in mine],  # area ∝ params
                 alpha=0.5,
                 label=g,
@@ -116,19 +122,41 @@ def bubbles(points: Sequence[Bubble], *, title: str, target: str, width: int | N
         return ""
     plt = need("plotext", "the chart in the terminal")
     plt.clear_figure()
-    for g in groups:
-        mine = [p for p in points if p.group == g]
-        # The terminal has no areas: marker size grows with the square root of params.
-        for p in mine:
-            r = max(1, round(4 * math.sqrt(p.size / biggest)))
-            plt.scatter([p.x], [p.y], marker="●" if r >= 3 else ("•" if r == 2 else "·"))
-        plt.scatter([p.x for p in mine], [p.y for p in mine], label=g, marker="dot")
+    for i, g in enumerate(groups):
+        colour = _COLOURS[i % len(_COLOURS)]
+        labelled = False
+        # The terminal has no areas: three marks by params, against the largest model's.
+        for mark, low, high in (("●", 0.4, 2.0), ("•", 0.1, 0.4), ("·", 0.0, 0.1)):
+            mine = [p for p in points if p.group == g and low < p.size / biggest <= high]
+            if not mine:
+                continue
+            plt.scatter(
+                [p.x for p in mine],
+                [p.y for p in mine],
+                marker=mark,
+                color=colour,
+                label=None if labelled else g,
+            )
+            labelled = True
     plt.xscale("log")
-    plt.title(title + " (● large, • medium, · small params)")
+    ticks = log_ticks(min(p.x for p in points), max(p.x for p in points))
+    plt.xticks(ticks, [scaled(t) for t in ticks])
+    plt.title(title)
     plt.xlabel("MACs")
     plt.ylabel("top-1 %")
     plt.plotsize(width or 110, 30)
     return plt.build() + "\n"
+
+
+_COLOURS = ("red", "green", "blue", "orange", "magenta", "cyan", "yellow", "gray")
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """1, 2, 5 × 10^k between low and high (for log axes)."""
+    ticks = []
+    for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10**k for m in (1, 2, 5) if low <= m * 10**k <= high]
+    return ticks
 
 
 def _pyplot() -> Any:
