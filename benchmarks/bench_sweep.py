@@ -4,7 +4,8 @@ Measures, in one run so that the figures share the machine's load:
   1. in process: the sweep of N input sizes (default ResNet-50, 64:4060:4, N = 1,000)
      against its peer, a loop calling cnncost.analyze at each size (timed on a sample of
      the sizes and scaled to N, since the loop itself takes seconds), and the ratio;
-  2. whole process: `python -m cnncost sweep MODEL --res ... --format json`.
+  2. whole process: `python -m cnncost sweep MODEL --res ... --format json`, beside one
+     single run `python -m cnncost MODEL --format json` as the peer.
 Every swept point is also checked against the loop's figures at the sampled sizes.
 Medians over repeated runs, with min and max.
 """
@@ -97,13 +98,22 @@ def main() -> None:
         "--format",
         "json",
     ]
-    line(
+    whole = line(
         "whole process: cnncost sweep ... --format json",
         timed(
             lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL),
             args.runs,
         ),
     )
+    single = [sys.executable, "-m", "cnncost", args.model, "--format", "json"]
+    one = line(
+        f"whole process, the peer: cnncost {args.model} --format json",
+        timed(
+            lambda: subprocess.run(single, check=True, stdout=subprocess.DEVNULL),
+            args.runs,
+        ),
+    )
+    print(f"  the sweep of {len(shapes)} sizes costs {whole / one:.1f} single runs")
 
 
 if __name__ == "__main__":
