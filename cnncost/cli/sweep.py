@@ -22,7 +22,7 @@ Examples:
   cnncost sweep resnet50 --res 224:640:32
   cnncost sweep resnet50 --res 64:4060:4 --format json -o sizes.json
   cnncost sweep vgg16 --res 160,224,320 --batch 1,8,64
-  cnncost sweep yolo.yaml --input 3x384x640 --input 3x640x640
+  cnncost sweep resnet50 --input 3x384x640 --input 3x640x640
   cnncost sweep mobilenet_v2 --set width=0.5:2.0:0.25
   cnncost sweep efficientnet_b0 --phi 0:7
   cnncost sweep resnet50 --res 128:1024:32 --plot
