@@ -20,12 +20,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .build import build
-from .errors import CnnCostError, SpecError, did_you_mean
+from .errors import CnnCostError, ShapeError, SpecError, did_you_mean
 from .expr import shape_reads
 from .graph import Graph
 from .ops import Shape
@@ -113,8 +113,6 @@ def _as_dims(inputs: Sequence[Shape], dtype: Any) -> tuple[Any, ...]:
 
 def _scalar_vshape(op: Any, attrs: Any, ins: list[Any], n: int) -> tuple[Any, Any]:
     """An op without a vector rule: its scalar rule at each point (exact, slower)."""
-    from .errors import ShapeError
-
     outs, bad = [], np.zeros(n, dtype=bool)
     for i in range(n):
         shapes = [tuple(int(d if isinstance(d, int) else d[i]) for d in s) for s in ins]
@@ -227,13 +225,14 @@ def size_sweep(
         token = shape_reads.set(reads)
         try:
             graph = build(spec, variant, input_shape=inputs[start], batch=1)
-        except CnnCostError as exc:
-            results[start] = str(exc)
+        except CnnCostError:
+            # the message of the single run, built without the read recording
+            results[start] = _single(spec, variant, inputs[start])[1]
             start += 1
         finally:
             shape_reads.reset(token)
     if graph is None:
-        return [r if r is not None else "" for r in results], 0
+        return cast(list, results), 0
     rest = list(inputs[start:])
     by_rank: dict[int, list[int]] = {}
     for i, s in enumerate(rest):
@@ -260,7 +259,7 @@ def size_sweep(
         if progress:
             progress(k, len(scalar_points), f"{len(scalar_points)} sizes one by one")
         results[start + i] = _single(spec, variant, rest[i])[1]
-    return [r if r is not None else "" for r in results], vectorised
+    return cast(list, results), vectorised  # every point is filled in by now
 
 
 # -- spec parameters and compound scaling ---------------------------------------------------
