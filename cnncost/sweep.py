@@ -210,18 +210,17 @@ def _single(spec: Spec, variant: str | None, shape: Shape | None) -> tuple[Shape
     return graph.input_shape, {"params": t.params, "macs": t.macs, "activations": t.activations}
 
 
-def size_sweep(
-    spec: Spec,
-    variant: str | None,
-    inputs: Sequence[Shape],
-    progress: Progress | None = None,
-) -> tuple[list[dict | str], int]:
-    """Per-sample totals (or an error line) at each input shape, and how many points the
-    array propagation counted."""
+def _one_structure(
+    spec: Spec, variant: str | None, inputs: Sequence[Shape]
+) -> tuple[list[dict | str | None], int, list[int], list[int]]:
+    """One pass: the first size that builds is the template; the sizes of the same rank
+    are propagated at once. Returns the results it has (None elsewhere), how many the
+    propagation counted, the indices whose structure differs from the template's, and
+    those that need the scalar path."""
     n = len(inputs)
     results: list[dict | str | None] = [None] * n
     graph, reads, start = None, set(), 0
-    while graph is None and start < n:  # the first size that builds is the template
+    while graph is None and start < n:
         token = shape_reads.set(reads)
         try:
             graph = build(spec, variant, input_shape=inputs[start], batch=1)
@@ -232,33 +231,56 @@ def size_sweep(
         finally:
             shape_reads.reset(token)
     if graph is None:
-        return cast(list, results), 0
-    rest = list(inputs[start:])
-    by_rank: dict[int, list[int]] = {}
-    for i, s in enumerate(rest):
-        by_rank.setdefault(len(s), []).append(i)
-    scalar_points = [i for r, idx in by_rank.items() if r != len(graph.input_shape) for i in idx]
-    same_rank = by_rank.get(len(graph.input_shape), [])
-    vectorised = 0
-    if same_rank:
-        shapes_in = [rest[i] for i in same_rank]
-        sums, bad, shapes = _exact_sums(graph, shapes_in)
-        redo = bad | _structure_changes(graph, reads, shapes, len(shapes_in))
-        for j, i in enumerate(same_rank):
-            if redo[j]:
-                scalar_points.append(i)
-                continue
-            weights, biases = sums["weights"][j], sums["biases"][j]
-            results[start + i] = {
-                "params": weights + biases,
+        return results, 0, [], []
+    rank = len(graph.input_shape)
+    same = [i for i in range(start, n) if len(inputs[i]) == rank]
+    scalar = [i for i in range(start, n) if len(inputs[i]) != rank]
+    moved: list[int] = []
+    sums, bad, shapes = _exact_sums(graph, [inputs[i] for i in same])
+    changed = _structure_changes(graph, reads, shapes, len(same))
+    for j, i in enumerate(same):
+        if bad[j]:
+            scalar.append(i)
+        elif changed[j]:
+            moved.append(i)
+        else:
+            results[i] = {
+                "params": sums["weights"][j] + sums["biases"][j],
                 "macs": sums["macs"][j],
                 "activations": sums["activations"][j],
             }
-            vectorised += 1
-    for k, i in enumerate(sorted(scalar_points)):
+    return results, len(same) - len(moved) - int(bad.sum()), moved, scalar
+
+
+def size_sweep(
+    spec: Spec,
+    variant: str | None,
+    inputs: Sequence[Shape],
+    progress: Progress | None = None,
+) -> tuple[list[dict | str], int]:
+    """Per-sample totals (or an error line) at each input shape, and how many points the
+    array propagation counted.
+
+    Sizes whose structure differs from the template's (the spec reads the input's shape)
+    form the next pass, with a template of their own, as long as each pass counts at least
+    one size besides its template; the rest, and sizes where an op cannot run, are
+    counted one by one."""
+    results: list[dict | str | None] = [None] * len(inputs)
+    pending, scalar, vectorised = list(range(len(inputs))), [], 0
+    while pending:
+        found, counted, moved, failed = _one_structure(spec, variant, [inputs[i] for i in pending])
+        for k, value in enumerate(found):
+            results[pending[k]] = value
+        vectorised += counted
+        scalar += [pending[k] for k in failed]
+        if counted < 2 and moved:
+            scalar += [pending[k] for k in moved]
+            break
+        pending = [pending[k] for k in moved]
+    for k, i in enumerate(sorted(scalar)):
         if progress:
-            progress(k, len(scalar_points), f"{len(scalar_points)} sizes one by one")
-        results[start + i] = _single(spec, variant, rest[i])[1]
+            progress(k, len(scalar), f"{len(scalar)} sizes one by one")
+        results[i] = _single(spec, variant, inputs[i])[1]
     return cast(list, results), vectorised  # every point is filled in by now
 
 
