@@ -4,9 +4,10 @@ scaling steps, with the growth exponent fitted against each swept axis.
 A size sweep builds the layer graph once and propagates the shapes and costs of every
 size at once with numpy arrays (each op's ``vshape`` rule, and its cost rule, which is
 array-safe or has a ``vcost``). The build records which layers' shapes its expressions
-read (``in_height``, ``in_channels``, ...); a point where one of those differs from the
-build's, or where an op cannot run, is counted by the scalar path instead, so that every
-point equals ``cnncost.analyze`` at that size exactly. Sums are int64, checked against a
+read (``in_height``, ``in_channels``, ...); points where one of those differs from the
+build's form a further pass with a template of their own, and points where an op cannot
+run are counted by the scalar path, so that every point equals ``cnncost.analyze`` at
+that size exactly (docs/sweep.md). Sums are int64, checked against a
 float64 run of the same propagation; where a total nears 2⁶³ the sweep redoes the sizes
 with Python integers (numpy object arrays). numpy is imported here only, never on the
 analytic path. docs/output.md documents the result's JSON form.
