@@ -3,7 +3,7 @@ scaling steps, with the growth exponent fitted against each swept axis.
 
 A size sweep builds the layer graph once and propagates the shapes and costs of every
 size at once with numpy arrays (each op's ``vshape`` rule, and its cost rule, which is
-array-safe or has a ``vcost``). The build records which layers' shapes its expressions
+array-safe). The build records which layers' shapes its expressions
 read (``in_height``, ``in_channels``, ...); points where one of those differs from the
 build's form a further pass with a template of their own, and points where an op cannot
 run are counted by the scalar path, so that every point equals ``cnncost.analyze`` at
@@ -151,7 +151,7 @@ def propagate(graph: Graph, inputs: Sequence[Shape], dtype: Any = np.int64):
         shapes[node.name] = out
         if node.train_only:
             continue
-        cost = (op.vcost or op.cost)(node.attrs, ins, out)
+        cost = op.cost(node.attrs, ins, out)
         for name in SUMS:
             sums[name] = sums[name] + getattr(cost, name)
     return sums, bad, shapes

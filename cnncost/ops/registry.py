@@ -90,10 +90,10 @@ class OpDef:
     internal: bool = False
     module: ModuleRule | None = None
     window: WindowRule | None = None
-    # Array forms for sweeps (cnncost/sweep.py): the shape rule always; the cost rule only
-    # where the scalar one is not safe on array dimensions (it is then used as it is).
+    # The shape rule's array form for sweeps (cnncost/sweep.py). Cost rules need none: they
+    # are written to be safe on array dimensions (+ - * // and comparisons only), and
+    # tests/ops/test_ops_vector.py checks each against itself point by point.
     vshape: VectorShapeRule | None = None
-    vcost: CostRule | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
     defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
