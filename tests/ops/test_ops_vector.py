@@ -117,3 +117,16 @@ def test_tensor_and_transformer_ops(hs, ws):
     check("position_embedding", {}, tokens)
     check("select_token", {"index": 40}, tokens)
     check("multihead_attention", {"heads": 4}, tokens)
+
+
+def test_an_op_without_a_vector_rule_runs_its_scalar_rule_per_point():
+    # (an op another change adds before its vshape: exact, only slower)
+    from cnncost.sweep import _scalar_vshape
+
+    op = get_op("maxpool")
+    a = {**op.defaults, "kernel": (3, 3), "stride": (2, 2), "ceil_mode": True}
+    hs = np.array([1, 2, 3, 8, 33])
+    out, bad = _scalar_vshape(op, a, [(4, hs, 17)], len(hs))
+    want, want_bad = op.vshape(a, [(4, hs, 17)])
+    assert bad.tolist() == np.asarray(want_bad).tolist() == [True, True, False, False, False]
+    assert [int(d) for d in out[1][2:]] == [int(d) for d in want[1][2:]]
