@@ -7,12 +7,14 @@ in docs/output.md and only ever grow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .ops import Shape
+from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -35,7 +37,10 @@ UNITS = {
     "train_params": "params including training-only branches (auxiliary classifiers)",
     "train_macs": "expected MACs of one training forward pass: training-only branches "
     "included, each layer weighted by its survival probability (stochastic depth), "
-    "rounded to an integer",
+    "summed exactly and rounded once to the nearest integer (ties to even)",
+    "survival": "probability a layer runs in a training step, as the nearest float; "
+    "survival_fraction gives it exactly",
+    "paths": "distinct input-to-output paths through the inference graph (exact)",
 }
 
 
@@ -55,7 +60,7 @@ class Layer:
     activations: int
     bytes_per_element: int = field(repr=False)
     train_only: bool = False
-    survival: float = 1.0
+    survival: Fraction = Fraction(1)
     receptive_field: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
     depth: int = 0
@@ -88,7 +93,8 @@ class Layer:
             "activations": self.activations,
             "activation_bytes": self.activation_bytes,
             "train_only": self.train_only,
-            "survival": self.survival,
+            "survival": float(self.survival),
+            "survival_fraction": str(self.survival),
             "receptive_field": list(self.receptive_field),
             "jump": list(self.jump),
             "depth": self.depth,
@@ -110,6 +116,7 @@ class Totals:
     train_params: int
     train_macs: int
     depth: int
+    paths: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -157,9 +164,16 @@ class Report:
             activation_bytes=activations * self.bytes_per_element,
             param_bytes=(weights + biases) * self.bytes_per_element,
             train_params=sum(r.params for r in self.layers),
-            train_macs=round(sum(r.macs * r.survival for r in self.layers)),
+            train_macs=round(self.expected_train_macs),  # half to even, once
             depth=next((r.depth for r in self.layers if r.name == self.output), 0),
+            paths=count_paths(layers, self.output),
         )
+
+    @cached_property
+    def expected_train_macs(self) -> Fraction:
+        """The expected MACs of one training forward pass, exactly: every layer's MACs
+        weighted by its exact survival probability; totals.train_macs rounds it once."""
+        return sum((r.macs * r.survival for r in self.layers), Fraction(0))
 
     def to_dict(self) -> dict[str, Any]:
         return {
