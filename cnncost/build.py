@@ -63,7 +63,9 @@ def inline_shape_variables(scope: Scope, shape: Shape, group: str, origin: str) 
         outer = scope.get(key)
         if isinstance(outer, Unreadable):
             outer = outer.value
-        same = tuple.__eq__(outer, own) if isinstance(outer, tuple) else outer == own
+        if isinstance(outer, TrackedShape):  # comparing is not reading
+            outer = tuple(tuple.__iter__(outer))
+        same = outer == own
         if same is True:
             result[key] = own
             continue

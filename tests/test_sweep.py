@@ -288,3 +288,11 @@ def test_scaling_metrics_of_the_audit(tmp_path):
     expected = np.polyfit(np.log([1, 2, 4]), np.log([macs[n] for n in (1, 2, 4)]), 1)[0]
     assert float(k) == pytest.approx(round(expected, 4))
     assert float(sweep.growth_exponent(str(path), "res", [17, 64, 320])) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("model", ["efficientnet_b0", "vit_b_16", "resnet50", "densenet121"])
+def test_zoo_models_need_no_scalar_path(model):
+    # their expressions read only channel and feature counts, which no input size changes
+    # (inline layers and error messages built along the way read nothing)
+    result = sweep.run(model, inputs=[(3, s, s) for s in (193, 224, 257, 320)])
+    assert (result.vectorised, result.scalar) == (4, 0)
