@@ -6,9 +6,9 @@ variant's `expected:` figures. Run by hand when the sources change:
 - torchvision's own figures: each weights entry's meta "_metrics" → "ImageNet-1K" →
   "acc@1"/"acc@5", read from torchvision's source with `ast` (nothing is imported), for
   the weights a variant's `expected:` sources already name;
-- elsewhere, the tables of the lecture decks in /work/shared/seeds (seed 002's EfficientNet
-  comparison table, top-1 and top-5; seed 003's top-5 error table), for the models listed
-  in PAPER_ROWS and ERROR_ROWS.
+- elsewhere, the tables of the lecture decks in shared/seeds/ above the repository
+  (seed 002's EfficientNet comparison table, top-1 and top-5; seed 003's top-5 error
+  table), for the models listed in PAPER_ROWS and ERROR_ROWS.
 A variant that already has `accuracy:` is left as it is.
 """
 
@@ -20,7 +20,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = Path("/work/shared/seeds")
+SEEDS = next(
+    (p / "shared" / "seeds" for p in ROOT.parents if (p / "shared" / "seeds").is_dir()),
+    ROOT / "shared" / "seeds",
+)
 # model → the row of seed 002's EfficientNet table (Tan & Le 2019, Table 2) it is
 PAPER_ROWS = {
     "resnet50_v1": "ResNet-50 (He et al., 2016)",
