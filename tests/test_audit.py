@@ -30,7 +30,7 @@ claims:
     where: VGG16 table, TOTAL memory
     text: "TOTAL memory: 24M * 4 bytes ~= 96MB / image"
     value: 24M
-    compute: {model: vgg16, metric: activations}
+    compute: {model: vgg16_paper, metric: activations}
     expect: mismatch
     kind: slip
     reason: the rows sum to 15,237,608
