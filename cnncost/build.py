@@ -459,6 +459,15 @@ def build(
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
+    if spec.fixed_input and input_shape:
+        native = input_shape_of(spec, variant, scope)
+        if shape != native:
+            raise SpecError(
+                f"{variant or spec.name} takes only a {show(native)} input, not {show(shape)}: "
+                + " ".join(spec.fixed_input.split()),
+                file=spec.file,
+                line=spec.fixed_input_line or spec.input_line,
+            )
     builder = _Builder(spec)
     builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
     output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())

@@ -21,6 +21,7 @@ TOP_KEYS = (
     "source",
     "notes",
     "input",
+    "fixed_input",
     "batch",
     "params",
     "variants",
@@ -149,6 +150,10 @@ class Spec:
     blocks: dict[str, Block]
     body: Body
     variants: dict[str, Variant]
+    # Why the model takes only its own input size ("" when it takes any): torchvision's
+    # ViT asserts the image size its position embedding was built for.
+    fixed_input: str = ""
+    fixed_input_line: int = 0
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -244,6 +249,8 @@ class _Parser:
             blocks=blocks,
             body=self.body(data["layers"], data.line_of("layers"), data.get("output"), ""),
             variants=variants,
+            fixed_input=self.text(data, "fixed_input"),
+            fixed_input_line=data.line_of("fixed_input"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:
