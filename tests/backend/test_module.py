@@ -131,4 +131,8 @@ def test_a_dropped_training_branch_refuses_train_mode_in_one_line():
         module.train()(x)
     message = str(info.value)
     assert "\n" not in message and "'aux'" in message and "collapses to zero" in message
-    assert verify(graph, device="meta").ok  # the layers that exist still check out
+    result = verify(graph, device="meta")
+    assert result.ok  # the layers that exist still check out
+    from cnncost.render.measure import verify_text
+
+    assert "not run: the training-only branch 'aux' does not fit" in verify_text(result)
