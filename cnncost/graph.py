@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .ops import OpDef, Shape
@@ -21,7 +22,7 @@ class Node:
     shape: Shape
     line: int | None
     train_only: bool = False  # runs only in training (GoogLeNet's auxiliary classifiers)
-    survival: float = 1.0  # probability it runs in a training step (stochastic depth)
+    survival: Fraction = Fraction(1)  # probability it runs in a training step, exact
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ in docs/output.md and only ever grow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph, dropped_note
 from .ops import Shape
+from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -36,7 +38,11 @@ UNITS = {
     "null when a training-only branch does not fit at this input size (dropped_branches)",
     "train_macs": "expected MACs of one training forward pass: training-only branches "
     "included, each layer weighted by its survival probability (stochastic depth), "
-    "rounded to an integer; null when a training-only branch does not fit (dropped_branches)",
+    "summed exactly and rounded once to the nearest integer (ties to even); null when a "
+    "training-only branch does not fit at this input size (dropped_branches)",
+    "survival": "probability a layer runs in a training step, as the nearest float; "
+    "survival_fraction gives it exactly",
+    "paths": "distinct input-to-output paths through the inference graph (exact)",
 }
 
 
@@ -56,7 +62,7 @@ class Layer:
     activations: int
     bytes_per_element: int = field(repr=False)
     train_only: bool = False
-    survival: float = 1.0
+    survival: Fraction = Fraction(1)
     receptive_field: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
     depth: int = 0
@@ -89,7 +95,8 @@ class Layer:
             "activations": self.activations,
             "activation_bytes": self.activation_bytes,
             "train_only": self.train_only,
-            "survival": self.survival,
+            "survival": float(self.survival),
+            "survival_fraction": str(self.survival),
             "receptive_field": list(self.receptive_field),
             "jump": list(self.jump),
             "depth": self.depth,
@@ -111,6 +118,7 @@ class Totals:
     train_params: int | None  # None: a training-only branch does not fit (Report.dropped)
     train_macs: int | None
     depth: int
+    paths: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -167,9 +175,16 @@ class Report:
             activation_bytes=activations * self.bytes_per_element,
             param_bytes=(weights + biases) * self.bytes_per_element,
             train_params=sum(r.params for r in self.layers) if trains else None,
-            train_macs=round(sum(r.macs * r.survival for r in self.layers)) if trains else None,
+            train_macs=round(self.expected_train_macs) if trains else None,  # half to even
             depth=next((r.depth for r in self.layers if r.name == self.output), 0),
+            paths=count_paths(layers, self.output),
         )
+
+    @cached_property
+    def expected_train_macs(self) -> Fraction:
+        """The expected MACs of one training forward pass, exactly: every layer's MACs
+        weighted by its exact survival probability; totals.train_macs rounds it once."""
+        return sum((r.macs * r.survival for r in self.layers), Fraction(0))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -139,3 +139,15 @@ def test_bottleneck_saves_the_compute_the_slide_claims():
     naive = cnncost.analyze("inception_naive").totals.macs
     reduced = cnncost.analyze("inception_bottleneck").totals.macs
     assert reduced * 3 < naive  # 271M vs 854M: more than 3x fewer MACs
+
+
+def test_vgg16_memory_column_is_two_significant_figures():
+    """Every rounded memory figure is the row's own H·W·C to two significant figures; ten of
+    the nineteen are not roundings at their last printed digit (802,816 is not 800K to the
+    nearest K), so only the two-figure reading gives them all one verdict."""
+    rows = [r for r in SEED["vgg16_table"]["rows"] if isinstance(r["memory"], str)]
+    assert len(rows) == 19
+    for row in rows:
+        assert matches_printed(math.prod(row["output"]), row["memory"], significant=2), row
+    loose = [r for r in rows if not matches_printed(math.prod(r["output"]), r["memory"])]
+    assert len(loose) == 10

@@ -3,6 +3,9 @@ depth): what they add to the training totals and what they leave out of inferenc
 
 from __future__ import annotations
 
+import json
+from fractions import Fraction
+
 import pytest
 
 from cnncost.build import build
@@ -80,7 +83,8 @@ def test_survival_weighs_training_macs():
     assert report.totals.macs == 5 * per_conv
     # p_l = 1 − l/4 · 0.5 for l = 1..4: 0.875 + 0.75 + 0.625 + 0.5 = 2.75, plus the head.
     assert report.totals.train_macs == round((2.75 + 1) * per_conv)
-    assert [layer.survival for layer in report.layers[1:]] == [0.875, 0.75, 0.625, 0.5, 1.0]
+    eighths = [Fraction(k, 8) for k in (7, 6, 5, 4, 8)]
+    assert [layer.survival for layer in report.layers[1:]] == eighths
     assert report.totals.train_params == report.totals.params
 
 
@@ -162,3 +166,69 @@ def test_what_reads_a_dropped_branch_is_dropped_too_or_an_error():
     wrong = SMALL_AUX + "  head2: {op: relu, from: aux}\n"
     with pytest.raises(SpecError, match="reads 'aux', a training-only layer"):
         _report(wrong, input_shape=(3, 16, 16))
+
+
+def _linear(width: int, out: int, extra: str = "") -> str:
+    return f"name: fc\ninput: [{width}]\nlayers:\n  fc: {{op: linear, out: {out}{extra}}}\n"
+
+
+def test_training_macs_equal_inference_macs_when_nothing_is_dropped():
+    """99,999,999 → 99,999,999: 9,999,999,800,000,001 MACs, past a float's 2**53."""
+    report = _report(_linear(99_999_999, 99_999_999))
+    assert report.totals.macs == 99_999_999**2
+    assert report.totals.train_macs == report.totals.macs
+
+
+def test_huge_training_macs_do_not_overflow():
+    """10**160 → 10**160 is 10**320 MACs, beyond the largest float (about 1.8e308)."""
+    report = _report(_linear(10**160, 10**160))
+    assert report.totals.train_macs == report.totals.macs == 10**320
+
+
+NESTED_SURVIVAL = """
+name: nested
+input: [10]
+blocks:
+  unit:
+    params: {p: 1}
+    layers:
+      inner:
+        survival: p
+        layers:
+          fc: {op: linear, out: 5}
+layers:
+  outer:
+    survival: 0.1
+    layers:
+      unit: {block: unit, p: 0.9}
+"""
+THIRD = (
+    NESTED_SURVIVAL.split("layers:\n  outer:")[0] + "layers:\n  third: {block: unit, p: 1 / 3}\n"
+)
+
+
+def test_survival_is_exact_and_the_expectation_is_rounded_once_half_to_even():
+    """0.1 × 0.9 is exactly 9/100 (in floating point, 0.09000000000000001), and a block
+    parameter 1 / 3 stays a third. fc's 50 MACs (10 → 5), weighted 9/100, expect 4.5,
+    which rounds half to even to 4; the float product, 4.500000000000001, rounds to 5."""
+    report = _report(NESTED_SURVIVAL)
+    assert report.layers[-1].survival == Fraction(9, 100)
+    assert report.totals.macs == 50
+    assert report.expected_train_macs == Fraction(9, 2)
+    assert report.totals.train_macs == 4
+
+
+def test_a_survival_given_through_a_block_parameter_stays_exact():
+    report = _report(THIRD)
+    assert report.layers[-1].name == "third.inner.fc"
+    assert report.layers[-1].survival == Fraction(1, 3)
+    assert report.expected_train_macs == Fraction(50, 3)
+    assert report.totals.train_macs == 17
+
+
+def test_json_shows_survival_as_a_number_and_exactly():
+    layers = json.loads(json.dumps(_report(THIRD).to_dict()))["layers"]
+    fc = next(layer for layer in layers if layer["name"] == "third.inner.fc")
+    assert fc["survival"] == 1 / 3
+    assert fc["survival_fraction"] == "1/3"
+    assert Fraction(fc["survival_fraction"]) == Fraction(1, 3)
