@@ -137,6 +137,13 @@ def test_cli_audit_passes_on_good_claims(claims, run):
             ("{model: vgg16, metric: params}", "{model: vgg61, metric: params}"),
             "unknown model 'vgg61'",
         ),
+        (
+            (
+                "{model: vgg16, metric: params}",
+                "{model: inception_v3, metric: train_params, input: [3, 224, 224]}",
+            ),
+            "no train_params: the training-only branch 'AuxLogits' does not fit at 3×224×224",
+        ),
     ],
 )
 def test_bad_claims_are_one_located_line(claims, run, change, message):
