@@ -266,6 +266,8 @@ class _Auditor:
                     where,
                 )
             total = getattr(report.totals, metric)
+            if total is None:  # train_* where a training-only branch does not fit
+                raise self.fail(f"no {metric}: {report.training_note}", compute.line, where)
         divide = compute.get("divide_by", 1)
         if not isinstance(divide, int) or divide <= 0:
             raise self.fail("divide_by must be a positive integer", compute.line, where)

@@ -53,6 +53,11 @@ def _track(scope: Scope, layers: tuple[str, ...]) -> None:
     scope.update({ORIGIN + k: [(o, a) for o in layers] for k, a in _AXES.items() if k in scope})
 
 
+class _DoesNotFit(SpecError):
+    """A shape rule refused the input size; inside a training-only branch this drops the
+    branch (see _Builder.branch) instead of stopping the build."""
+
+
 def inline_shape_variables(scope: Scope, shape: Shape, group: str, origin: str) -> Scope:
     """in_channels and its kin inside inline layers. They keep the enclosing block's
     meaning (inline layers see the variables around them); where the group's own input
@@ -93,6 +98,9 @@ class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.nodes: dict[str, Node] = {}
+        # Training-only branches left out because they do not fit at this input size:
+        # the branch's path and the error that stopped it.
+        self.dropped: dict[str, SpecError] = {}
         # Set while expanding a training-only entry or one with a survival probability;
         # every layer made meanwhile carries them.
         self.train_only = False
@@ -273,8 +281,10 @@ class _Builder:
         """One layer or block instance, under its training-only flag and its probability
         of running in a training step."""
         saved = (self.train_only, self.survival)
+        opens_branch = False
         if e.train_only is not None:
             flag = self.coerce(BOOL, e.train_only, scope, "'train_only'", e.train_only_line, name)
+            opens_branch = flag and not self.train_only
             self.train_only = self.train_only or flag
         if e.survival is not None:
             p = self.coerce(EXACT, e.survival, scope, "'survival'", e.survival_line, name)
@@ -284,9 +294,33 @@ class _Builder:
                 )
             self.survival *= p
         try:
+            if opens_branch:
+                return self.branch(e, scope, inputs, name, stack, row, first)
             return self.one(e, scope, inputs, name, stack, row, first)
         finally:
             self.train_only, self.survival = saved
+
+    def branch(
+        self,
+        e: Entry,
+        scope: Scope,
+        inputs: list[str],
+        name: str,
+        stack: tuple,
+        row: Scope,
+        first: bool,
+    ) -> str:
+        """A training-only branch. If a shape rule inside it refuses this input size (an
+        auxiliary classifier whose map collapses), the branch is left out and recorded, so
+        the inference analysis goes on; any other error in it is still an error."""
+        mark = len(self.nodes)
+        try:
+            return self.one(e, scope, inputs, name, stack, row, first)
+        except _DoesNotFit as exc:
+            for key in list(self.nodes)[mark:]:
+                del self.nodes[key]
+            self.dropped[name] = exc
+            return name
 
     def one(
         self,
@@ -299,6 +333,20 @@ class _Builder:
         first: bool,
     ) -> str:
         """A single layer or block instance."""
+        gone = next((i for i in inputs if i in self.dropped), None)
+        if gone is not None:
+            if not self.train_only:
+                raise self.error(
+                    f"reads {gone!r}, a training-only layer; only training-only layers may",
+                    e.sources_line or e.line,
+                    name,
+                )
+            raise _DoesNotFit(
+                f"reads {gone!r}, a training-only branch that does not fit at this size",
+                file=self.spec.file,
+                line=e.sources_line or e.line,
+                path=name,
+            )
         args, lines = dict(e.args), dict(e.arg_lines)
         if first and e.first:
             args.update(e.first)
@@ -445,7 +493,8 @@ class _Builder:
                 detail = f" (inputs: {', '.join(inputs)})"
             else:
                 detail = f" (input {show(shapes[0])})" if shapes else ""
-            raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
+            message = f"{op.name}: {exc}{detail}"
+            raise _DoesNotFit(message, file=self.spec.file, line=e.line, path=name) from None
         node = Node(
             name,
             op,
@@ -511,16 +560,28 @@ def build(
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
+    if spec.fixed_input and input_shape:
+        native = input_shape_of(spec, variant, scope)
+        if shape != native:
+            raise SpecError(
+                f"{variant or spec.name} takes only a {show(native)} input, not {show(shape)}: "
+                + " ".join(spec.fixed_input.split()),
+                file=spec.file,
+                line=spec.fixed_input_line or spec.input_line,
+            )
     builder = _Builder(spec)
     builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
     output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
-    if builder.nodes[output].train_only:
+    if output in builder.dropped or builder.nodes[output].train_only:
+        line = builder.nodes[output].line if output in builder.nodes else spec.input_line
         raise SpecError(
             f"the model's output {output!r} is a training-only layer; name the inference "
             "output with a top-level 'output:'",
             file=spec.file,
-            line=builder.nodes[output].line,
+            line=line,
         )
+    if builder.dropped:
+        _check_branches_fit_natively(spec, variant, scope, shape, builder.dropped)
     v = spec.variants.get(variant) if variant else None
     return Graph(
         model=variant or spec.name,
@@ -531,4 +592,17 @@ def build(
         output=output,
         input_shape=shape,
         batch=batch if batch is not None else batch_of(spec, variant, scope),
+        dropped=tuple((name, str(exc)) for name, exc in builder.dropped.items()),
     )
+
+
+def _check_branches_fit_natively(
+    spec: Spec, variant: str | None, scope: Scope, shape: Shape, dropped: Mapping[str, SpecError]
+) -> None:
+    """A training-only branch may be left out at another input size, never at the spec's
+    own: there its failure is a mistake in the spec (a wrong width), not a size limit."""
+    native = input_shape_of(spec, variant, scope)
+    if tuple(shape) != tuple(native):
+        build(spec, variant, input_shape=native)
+        return
+    raise next(iter(dropped.values()))

@@ -21,6 +21,7 @@ TOP_KEYS = (
     "source",
     "notes",
     "input",
+    "fixed_input",
     "batch",
     "params",
     "variants",
@@ -158,6 +159,10 @@ class Spec:
     variants: dict[str, Variant]
     # compound scaling for `cnncost sweep --phi` (read by cnncost/sweep.py), or None
     scaling: Any = None
+    # Why the model takes only its own input size ("" when it takes any): torchvision's
+    # ViT asserts the image size its position embedding was built for.
+    fixed_input: str = ""
+    fixed_input_line: int = 0
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -260,6 +265,8 @@ class _Parser:
             ),
             variants=variants,
             scaling=data.get("scaling"),
+            fixed_input=self.text(data, "fixed_input"),
+            fixed_input_line=data.line_of("fixed_input"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:

@@ -31,7 +31,7 @@ from .expr import shape_reads
 from .graph import Graph
 from .ops import Shape
 from .report import DTYPE_BYTES, analyze_graph
-from .spec import Spec
+from .spec import INPUT_NAME, Spec
 from .zoo import resolve
 
 SCHEMA = "cnncost.sweep/1"
@@ -146,7 +146,10 @@ def propagate(graph: Graph, inputs: Sequence[Shape], dtype: Any = np.int64):
         if fail is not False:
             fail = np.asarray(fail, dtype=bool)
             if fail.any():
-                bad = bad | fail
+                # A training-only branch that does not fit is dropped (build.py); the
+                # inference totals are the same either way.
+                if not node.train_only:
+                    bad = bad | fail
                 out = tuple(d if isinstance(d, int) else np.maximum(d, 1) for d in out)
         shapes[node.name] = out
         if node.train_only:
@@ -233,6 +236,8 @@ def _one_structure(
             shape_reads.reset(token)
     if graph is None:
         return results, 0, [], []
+    if spec.fixed_input:  # the build refuses any input but the spec's own
+        reads.add((INPUT_NAME, None))
     rank = len(graph.input_shape)
     same = [i for i in range(start, n) if len(inputs[i]) == rank]
     scalar = [i for i in range(start, n) if len(inputs[i]) != rank]

@@ -43,7 +43,13 @@ _RNG = random.Random(12)
 _MODELS = sorted(builtin_models())
 # with every op the zoo uses among them
 ALWAYS = {"googlenet", "vit_b_16", "swin_t", "mobilenet_v2", "shufflenet_v2_x0_5"}
-ALWAYS |= {"shufflenet_v1_x1_0_g2", "convnext_tiny", "deform_resnet101", "alexnet_2012"}
+ALWAYS |= {
+    "shufflenet_v1_x1_0_g2",
+    "convnext_tiny",
+    "deform_resnet101",
+    "alexnet_2012",
+    "efficientnet_b0",
+}
 ZOO_SAMPLE = sorted(set(_RNG.sample(_MODELS, 12)) | ALWAYS)
 
 
@@ -290,9 +296,15 @@ def test_scaling_metrics_of_the_audit(tmp_path):
     assert float(sweep.growth_exponent(str(path), "res", [17, 64, 320])) == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("model", ["efficientnet_b0", "vit_b_16", "resnet50", "densenet121"])
+@pytest.mark.parametrize("model", ["efficientnet_b0", "swin_t", "resnet50", "densenet121"])
 def test_zoo_models_need_no_scalar_path(model):
     # their expressions read only channel and feature counts, which no input size changes
     # (inline layers and error messages built along the way read nothing)
     result = sweep.run(model, inputs=[(3, s, s) for s in (193, 224, 257, 320)])
     assert (result.vectorised, result.scalar) == (4, 0)
+
+
+def test_a_model_that_takes_only_its_own_size_fails_elsewhere():
+    shapes = [(3, 193, 193), (3, 224, 224), (3, 320, 320)]
+    result = check_all("vit_b_16", shapes)
+    assert [p.error is None for p in result.points] == [False, True, False]
