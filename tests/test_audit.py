@@ -33,7 +33,7 @@ claims:
     where: VGG16 table, TOTAL memory
     text: "TOTAL memory: 24M * 4 bytes ~= 96MB / image"
     value: 24M
-    compute: {model: vgg16, metric: activations}
+    compute: {model: vgg16_paper, metric: activations}
     expect: mismatch
     kind: slip
     reason: the rows sum to 15,237,608
@@ -136,6 +136,13 @@ def test_cli_audit_passes_on_good_claims(claims, run):
         (
             ("{model: vgg16, metric: params}", "{model: vgg61, metric: params}"),
             "unknown model 'vgg61'",
+        ),
+        (
+            (
+                "{model: vgg16, metric: params}",
+                "{model: inception_v3, metric: train_params, input: [3, 224, 224]}",
+            ),
+            "no train_params: the training-only branch 'AuxLogits' does not fit at 3×224×224",
         ),
     ],
 )

@@ -286,6 +286,30 @@ def test_yaml_quirks_are_refused_with_a_line():
     assert info.value.line == 5 and "duplicate key 'a'" in str(info.value)
 
 
+FIXED = """
+    name: fixed
+    input: [3, 8, 8]
+    fixed_input: >-
+      its position embedding
+      holds one vector per patch
+    layers:
+      conv: {op: conv2d, out: 4, kernel: 4, stride: 4}
+"""
+
+
+def test_fixed_input_refuses_another_size_and_says_why():
+    assert graph(FIXED).input_shape == (3, 8, 8)
+    assert graph(FIXED, input_shape=(3, 8, 8)).input_shape == (3, 8, 8)
+    with pytest.raises(SpecError) as info:
+        graph(FIXED, input_shape=(3, 12, 12))
+    assert str(info.value) == (
+        "t.yaml:4: fixed takes only a 3×8×8 input, not 3×12×12: its position embedding "
+        "holds one vector per patch"
+    )
+    free = graph(FIXED.replace("fixed_input", "notes"), input_shape=(3, 12, 12))
+    assert free.nodes[-1].shape == (4, 3, 3)
+
+
 MOBILENET_V3_BNECK = """
     name: mbv3_small_start
     input: [16, 56, 56]

@@ -101,6 +101,73 @@ def test_output_is_an_argument_of_ops():
     assert report.output_shape == (3, 6, 6)
 
 
+SMALL_AUX = """
+name: aux
+input: [3, 32, 32]
+output: fc
+layers:
+  conv: {op: conv2d, out: 4, kernel: 3, padding: 1}
+  pool: {op: global_avgpool}
+  flat: {op: flatten}
+  fc: {op: linear, out: 10}
+  aux:
+    from: conv
+    train_only: true
+    layers:
+      pool: {op: avgpool, kernel: 4}
+      conv: {op: conv2d, out: 8, kernel: 5}
+      gap: {op: global_avgpool}
+      flat: {op: flatten}
+      fc: {op: linear, out: 10}
+"""
+
+
+def test_a_training_only_branch_that_does_not_fit_is_dropped_with_its_reason():
+    """At 16×16 the aux head's 5×5 conv sees a 4×4 map: the branch is left out, the
+    inference totals stand, and the training totals say why they are missing."""
+    native = _report(SMALL_AUX)
+    small = _report(SMALL_AUX, input_shape=(3, 16, 16))
+    assert native.dropped == ()
+    assert native.totals.train_params == native.totals.params + (8 * 4 * 25 + 8) + (8 * 10 + 10)
+    assert small.totals.params == native.totals.params
+    assert small.totals.macs == 4 * 16 * 16 * 27 + 40
+    assert small.totals.train_params is None and small.totals.train_macs is None
+    ((name, reason),) = small.dropped
+    assert name == "aux"
+    assert "aux.conv" in reason and "collapses to zero" in reason and "net.yaml:" in reason
+    assert not any(layer.name.startswith("aux.") for layer in small.layers)
+    note = small.training_note
+    assert note is not None and "\n" not in note
+    assert "'aux'" in note and "3×16×16" in note and "collapses to zero" in note
+    data = small.to_dict()
+    assert data["dropped_branches"] == [{"name": "aux", "reason": reason}]
+    assert data["totals"]["train_params"] is None
+    assert native.to_dict()["dropped_branches"] == []
+
+
+def test_a_branch_that_does_not_fit_the_specs_own_size_is_an_error():
+    """At the spec's own input size a collapsing branch is a mistake in the spec."""
+    with pytest.raises(SpecError, match=r"net\.yaml:\d+: aux\.conv: conv2d: .*collapses"):
+        _report(SMALL_AUX.replace("input: [3, 32, 32]", "input: [3, 16, 16]"))
+
+
+def test_other_mistakes_in_a_training_only_branch_are_still_errors():
+    typo = SMALL_AUX.replace("{op: conv2d, out: 8, kernel: 5}", "{op: conv2d, out: 8, kernal: 5}")
+    with pytest.raises(SpecError, match="has no attribute 'kernal'"):
+        _report(typo, input_shape=(3, 16, 16))
+
+
+def test_what_reads_a_dropped_branch_is_dropped_too_or_an_error():
+    chained = SMALL_AUX + "  aux2: {op: relu, from: aux, train_only: true}\n"
+    small = _report(chained, input_shape=(3, 16, 16))
+    assert [name for name, _ in small.dropped] == ["aux", "aux2"]
+    assert "does not fit" in small.dropped[1][1]
+    assert _report(chained).totals.train_params is not None
+    wrong = SMALL_AUX + "  head2: {op: relu, from: aux}\n"
+    with pytest.raises(SpecError, match="reads 'aux', a training-only layer"):
+        _report(wrong, input_shape=(3, 16, 16))
+
+
 def _linear(width: int, out: int, extra: str = "") -> str:
     return f"name: fc\ninput: [{width}]\nlayers:\n  fc: {{op: linear, out: {out}{extra}}}\n"
 

@@ -16,14 +16,18 @@ from .options import analyze, emit, format_option, model_options, output_option
 Examples:
   cnncost compare inception_naive inception_bottleneck
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
-  cnncost compare vgg16 resnet50 googlenet --format json""",
+  cnncost compare vgg16 resnet50 googlenet --format json
+  cnncost compare resnet50 efficientnet_b4 --accuracy""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
+@click.option("--accuracy", is_flag=True, help="Add published top-1/top-5 accuracy.")
 @model_options
 @output_option
 @table_options
-def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
+def compare(
+    models: Sequence[str], fmt: str, accuracy: bool, input_shape, batch, dtype, output
+) -> None:
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
@@ -40,4 +44,15 @@ def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) 
             "csv": plain.compare_csv,
             "markdown": plain.compare_markdown,
         }[fmt](reports)
+    if accuracy:
+        from .. import accuracy as acc
+
+        if fmt == "json":
+            text = acc.add_to_json(text)
+        elif fmt == "csv":
+            text = acc.add_to_csv(text)
+        else:
+            from ..render.layout import fit_lines
+
+            text += "\n" + fit_lines(acc.lines(list(models)))
     emit(text, output)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from ..values import BOOL, FLOAT
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, stores_output
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    OpDef,
+    Shape,
+    numel,
+    register,
+    same_vshape,
+    stores_output,
+)
 
 _INPLACE = Attr(
     "inplace",
@@ -62,6 +72,7 @@ for _name, (_doc, _attrs, _class) in _ACTIVATIONS.items():
             category="activation",
             attrs=_attrs,
             shape=_same,
+            vshape=same_vshape,
             cost=_pointwise_cost,
             cost_doc="no weights; 1 element-wise op per element",
             module=_torch_module(_class),

@@ -66,6 +66,8 @@ def verify_text(v: Verification) -> str:
         Column("result", "Result", "fixed"),
     )
     totals = fit(Grid("", columns, rows), output_width(), columns=[])  # --columns: mismatches
+    if r.training_note:
+        head += f"\nnot run: {r.training_note}"
     text = fit_lines(head) + "\n\n" + totals.text + "\n"
     if v.ok:
         return text + (

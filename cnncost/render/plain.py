@@ -217,7 +217,7 @@ def summary(report: Report) -> str:
         ),
         ("depth", t.depth, "weighted layers (conv, linear) on the longest path"),
     ]
-    if t.train_params != t.params:
+    if t.train_params is not None and t.train_params != t.params:
         extra = sum(1 for layer in report.layers if layer.train_only)
         rows.append(
             (
@@ -226,7 +226,7 @@ def summary(report: Report) -> str:
                 f"with {extra} training-only layers (auxiliary classifiers), left out above",
             )
         )
-    if t.train_macs != t.macs:
+    if t.train_macs is not None and t.train_macs != t.macs:
         rows.append(
             (
                 "training MACs",
@@ -239,6 +239,8 @@ def summary(report: Report) -> str:
     lines = [heading(report), f"output {shape(report.output_shape)}", ""]
     for label, value, note in rows:
         lines.append(f"  {label:<17}{grouped(value):>{width}}   {note}".rstrip())
+    if report.training_note:
+        lines.append(f"  {'training':<17}no training totals: {report.training_note}")
     if report.source:
         lines += ["", f"source: {report.source}"]
     return "\n".join(lines) + "\n"
@@ -331,27 +333,30 @@ def list_cells(reports: Sequence[Report]) -> list[list[str]]:
     ]
 
 
-def list_grid(reports: Sequence[Report]) -> Grid:
-    """`cnncost list` as a table to fit: exact counts, compact when space is short."""
-    from .layout import Column, Grid, count
+def list_grid(reports: Sequence[Report], accuracy: bool = False) -> Grid:
+    """`cnncost list` as a table to fit: exact counts, compact when space is short;
+    with `accuracy`, the published top-1 / top-5."""
+    from .layout import Cell, Column, Grid, count
 
-    columns = (
+    columns = [
         Column("model", "Model", "name", 0, 14),
         Column("title", "Title", "text", 1, 16),
         Column("input", "Input", "fixed", 2),
         Column("params", "Params", "number"),
         Column("macs", "MACs", "number"),
-    )
-    rows = [
+    ]
+    rows: list[list[Cell]] = [
         [r.model, r.title, shape(r.input_shape), count(r.totals.params), count(r.totals.macs)]
         for r in reports
     ]
-    return Grid(
-        f"Built-in models (batch 1): {len(reports)}",
-        columns,
-        rows,
-        note="MACs = multiply-accumulates; FLOPs = 2 × MACs.",
-    )
+    note = "MACs = multiply-accumulates; FLOPs = 2 × MACs."
+    if accuracy:
+        from ..accuracy import cell
+
+        columns.append(Column("accuracy", "Top-1 / top-5 %", "number"))
+        rows = [[*row, cell(r.model)] for row, r in zip(rows, reports, strict=True)]
+        note += "\nAccuracy: published, ImageNet-1K val (sources: --format json)."
+    return Grid(f"Built-in models (batch 1): {len(reports)}", columns, rows, note=note)
 
 
 def _list_rows(reports: Sequence[Report]) -> list[dict]:
