@@ -19,14 +19,13 @@ def build_graph(model: str, *, input_shape: Shape | None = None, batch: int | No
     """Expand a built-in model name, a spec path or PATH:VARIANT into its layer Graph."""
     from .build import build
     from .errors import SpecError
-    from .zoo import builtin_models, resolve
+    from .zoo import builtin_model, resolve
 
     spec, variant = resolve(model)
     try:
         return build(spec, variant, input_shape=input_shape, batch=batch)
     except SpecError as exc:
-        if model in builtin_models():
-            exc.builtin = model
+        exc.builtin = builtin_model(spec, variant)
         raise
 
 

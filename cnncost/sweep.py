@@ -32,7 +32,7 @@ from .graph import Graph
 from .ops import Shape
 from .report import DTYPE_BYTES, analyze_graph
 from .spec import INPUT_NAME, Spec
-from .zoo import resolve
+from .zoo import builtin_model, resolve
 
 SCHEMA = "cnncost.sweep/1"
 # Per-sample sums the propagation keeps; a new per-layer quantity (the training memory of
@@ -210,6 +210,8 @@ def _single(spec: Spec, variant: str | None, shape: Shape | None) -> tuple[Shape
         graph = build(spec, variant, input_shape=shape, batch=1)
         t = analyze_graph(graph).totals
     except CnnCostError as exc:
+        if isinstance(exc, SpecError):  # a built-in's error names the model, as the run does
+            exc.builtin = builtin_model(spec, variant)
         return tuple(shape or ()), str(exc)
     return graph.input_shape, {"params": t.params, "macs": t.macs, "activations": t.activations}
 
