@@ -13,6 +13,15 @@ from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .graph import Graph, Node
+from .limits import (
+    DEFAULT_MAX_LAYERS,
+    MAX_LAYERS_ENV,
+    check_batch,
+    check_shape,
+    check_tensor,
+    paused_gc,
+)
+from .limits import max_layers as layer_limit
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
@@ -33,13 +42,16 @@ def shape_variables(shape: Shape) -> Scope:
 
 
 class _Builder:
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> None:
         self.spec = spec
         self.nodes: dict[str, Node] = {}
         # Set while expanding a training-only entry or one with a survival probability;
         # every layer made meanwhile carries them.
         self.train_only = False
         self.survival = 1.0
+        self.plans: dict[int, tuple[dict[str, tuple[str, ...]], list[Entry]]] = {}
+        self.max_layers = max_layers
+        self.literals: dict[tuple, Any] = {}  # coerced literal attribute values
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -52,6 +64,19 @@ class _Builder:
 
     # -- scopes ---------------------------------------------------------------------------
     def body(self, body: Body, scope: Scope, input_id: str, prefix: str, stack: tuple) -> str:
+        plan = self.plans.get(id(body))
+        if plan is None:
+            plan = self.plans[id(body)] = self.plan(body, prefix)
+        refs, ordered = plan
+        local = {INPUT_NAME: input_id}
+        for e in ordered:
+            inputs = [local[s] for s in refs[e.name]]
+            local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
+        return local[body.output or body.entries[-1].name]
+
+    def plan(self, body: Body, prefix: str) -> tuple[dict[str, tuple[str, ...]], list[Entry]]:
+        """Each entry's sources and the order to expand them in; the same for every
+        instance of a body, so worked out once per body."""
         owner: dict[str, str] = {}
         for e in body.entries:
             owner[e.name] = e.name
@@ -72,11 +97,7 @@ class _Builder:
                     )
             refs[e.name] = sources
             previous = e.name
-        local = {INPUT_NAME: input_id}
-        for e in self.order(body, refs, owner, prefix):
-            inputs = [local[s] for s in refs[e.name]]
-            local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
-        return local[body.output or body.entries[-1].name]
+        return refs, self.order(body, refs, owner, prefix)
 
     def order(
         self, body: Body, refs: Mapping[str, tuple[str, ...]], owner: Mapping[str, str], prefix: str
@@ -145,7 +166,9 @@ class _Builder:
         count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
         if count == 0:
             return inputs[0]
+        smallest = None
         for index in range(count):
+            before = len(self.nodes)
             inputs = [
                 self.instance(
                     e,
@@ -157,6 +180,16 @@ class _Builder:
                     first=index == 0,
                 )
             ]
+            # Refuse before expanding further when the copies still to come cannot fit.
+            size = len(self.nodes) - before
+            smallest = size if smallest is None else min(smallest, size)
+            if len(self.nodes) + smallest * (count - index - 1) > self.max_layers:
+                raise self.error(
+                    f"'repeat: {count}' would expand the model beyond {self.max_layers:,} "
+                    f"layers (the limit; raise it with ${MAX_LAYERS_ENV})",
+                    e.repeat_line,
+                    name,
+                )
         return inputs[0]
 
     def instance(
@@ -198,15 +231,14 @@ class _Builder:
         first: bool,
     ) -> str:
         """A single layer or block instance."""
-        args, lines = dict(e.args), dict(e.arg_lines)
+        args, lines = e.args, e.arg_lines
         if first and e.first:
-            args.update(e.first)
-            lines.update(e.first_lines)
+            args, lines = {**args, **e.first}, {**lines, **e.first_lines}
         if e.op is not None:
             ops = public_ops()
             op = ops[self.pick_name(e.op, scope, ops, "op", e.line, name)]
-            takes = {a.name for a in op.attrs}
-            args = {**{k: v for k, v in row.items() if k in takes}, **args}
+            if row:
+                args = {**{k: v for k, v in row.items() if op.attr(k)}, **args}
             return self.op_node(e, op, args, lines, scope, inputs, name)
         if len(inputs) != 1:
             raise self.error(
@@ -320,14 +352,22 @@ class _Builder:
                 raise self.error(
                     f"{op.name} has no attribute {key!r}{hint}", lines.get(key, e.line), name
                 )
-            attrs[key] = self.coerce(attr.kind, raw, scope, key, lines.get(key, e.line), name)
-        for attr in op.attrs:
-            if attr.name not in attrs:
-                if attr.required:
-                    raise self.error(
-                        f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
-                    )
-                attrs[attr.name] = op.defaults[attr.name]
+            if isinstance(raw, (int, float)):  # a literal: the same value in every scope
+                memo = (attr.kind, type(raw), raw)
+                if memo not in self.literals:
+                    line = lines.get(key, e.line)
+                    self.literals[memo] = self.coerce(attr.kind, raw, scope, key, line, name)
+                attrs[key] = self.literals[memo]
+            else:
+                attrs[key] = self.coerce(attr.kind, raw, scope, key, lines.get(key, e.line), name)
+        if len(attrs) < len(op.attrs):
+            for attr in op.attrs:
+                if attr.name not in attrs:
+                    if attr.required:
+                        raise self.error(
+                            f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
+                        )
+                    attrs[attr.name] = op.defaults[attr.name]
         if not self.train_only:
             for i in inputs:
                 if self.nodes[i].train_only:
@@ -345,6 +385,9 @@ class _Builder:
             else:
                 detail = f" (input {show(shapes[0])})" if shapes else ""
             raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
+        problem = check_tensor(shape)
+        if problem:
+            raise self.error(f"{op.name}: output {problem}", e.line, name)
         node = Node(
             name,
             op,
@@ -361,6 +404,13 @@ class _Builder:
     def add(self, node: Node) -> str:
         if node.name in self.nodes:
             raise self.error(f"two layers are both named {node.name!r}", node.line, node.name)
+        if len(self.nodes) >= self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                node.line,
+                node.name,
+            )
         self.nodes[node.name] = node
         return node.name
 
@@ -390,13 +440,13 @@ def input_shape_of(spec: Spec, variant: str | None, scope: Scope) -> Shape:
 
 
 def batch_of(spec: Spec, variant: str | None, scope: Scope) -> int:
-    raw = spec.batch
+    raw, line = spec.batch, spec.batch_line
     if variant is not None and spec.variants[variant].batch is not None:
-        raw = spec.variants[variant].batch
+        raw, line = spec.variants[variant].batch, spec.variants[variant].line
     try:
         return POSITIVE.coerce(raw, scope)
     except ExprError as exc:
-        raise SpecError(f"batch: {exc}", file=spec.file) from None
+        raise SpecError(f"batch: {exc}", file=spec.file, line=line or None) from None
 
 
 def build(
@@ -405,14 +455,24 @@ def build(
     *,
     input_shape: Shape | None = None,
     batch: int | None = None,
+    max_layers: int | None = None,
 ) -> Graph:
-    """Expand `spec` (one of its variants, if it has them) into a Graph."""
+    """Expand `spec` (one of its variants, if it has them) into a Graph.
+
+    `max_layers` bounds the expansion (default: $CNNCOST_MAX_LAYERS, else 10⁶ layers).
+    """
+    limit = layer_limit(max_layers)
+    if input_shape is not None:
+        input_shape = check_shape(input_shape, "input_shape")
+    if batch is not None:
+        batch = check_batch(batch, "batch")
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
-    builder = _Builder(spec)
+    builder = _Builder(spec, limit)
     builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
-    output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
+    with paused_gc():
+        output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
     if builder.nodes[output].train_only:
         raise SpecError(
             f"the model's output {output!r} is a training-only layer; name the inference "

@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
+from .limits import paused_gc
 from .ops import Shape
 from .receptive import Field, input_field, layer_field
 
@@ -186,6 +187,11 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
             f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}; "
             f"use one of {', '.join(DTYPE_BYTES)}"
         )
+    with paused_gc():
+        return _analyze(graph, dtype)
+
+
+def _analyze(graph: Graph, dtype: str) -> Report:
     n, size = graph.batch, DTYPE_BYTES[dtype]
     layers = []
     output_shape: Shape = graph.input_shape

@@ -149,6 +149,7 @@ class Spec:
     blocks: dict[str, Block]
     body: Body
     variants: dict[str, Variant]
+    batch_line: int = 0
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -244,6 +245,7 @@ class _Parser:
             blocks=blocks,
             body=self.body(data["layers"], data.line_of("layers"), data.get("output"), ""),
             variants=variants,
+            batch_line=data.line_of("batch"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:

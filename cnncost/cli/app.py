@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import click
 
 from ..errors import CnnCostError
+from ..limits import paused_gc
 
 
 class _DefaultToShow(click.Group):
@@ -50,11 +51,12 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: user errors print one line and exit 2, never a traceback."""
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="cnncost",
-            standalone_mode=False,
-        )
+        with paused_gc():
+            cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="cnncost",
+                standalone_mode=False,
+            )
     except CnnCostError as exc:
         click.echo(f"cnncost: error: {exc}", err=True)
         sys.exit(2)

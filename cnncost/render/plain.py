@@ -35,7 +35,13 @@ CSV_FIELDS = (
 
 
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    """The report indented, with one line per layer: readable, and encoded by json's C
+    encoder (indented encoding is pure Python, seconds for 10⁵ layers)."""
+    data = report.to_dict()
+    layers = data.pop("layers")
+    head = json.dumps(data, indent=2)[: -len("\n}")]
+    rows = ",\n".join("    " + json.dumps(layer) for layer in layers)
+    return f'{head},\n  "layers": [\n{rows}\n  ]\n}}\n'
 
 
 def to_csv(report: Report) -> str:
