@@ -52,6 +52,11 @@ class _Builder:
         self.plans: dict[int, tuple[dict[str, tuple[str, ...]], list[Entry]]] = {}
         self.max_layers = max_layers
         self.literals: dict[tuple, Any] = {}  # coerced literal attribute values
+        # Sizing (see build): block calls expanded once stand in for later calls alike.
+        self.sizing = False
+        self.sizes: dict[tuple, tuple[int, str, Node | None]] = {}
+        self.extra = 0
+        self.stand_ins = 0
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -168,7 +173,7 @@ class _Builder:
             return inputs[0]
         smallest = None
         for index in range(count):
-            before = len(self.nodes)
+            before = self.count
             inputs = [
                 self.instance(
                     e,
@@ -181,9 +186,9 @@ class _Builder:
                 )
             ]
             # Refuse before expanding further when the copies still to come cannot fit.
-            size = len(self.nodes) - before
+            size = self.count - before
             smallest = size if smallest is None else min(smallest, size)
-            if len(self.nodes) + smallest * (count - index - 1) > self.max_layers:
+            if self.count + smallest * (count - index - 1) > self.max_layers:
                 raise self.error(
                     f"'repeat: {count}' would expand the model beyond {self.max_layers:,} "
                     f"layers (the limit; raise it with ${MAX_LAYERS_ENV})",
@@ -276,7 +281,58 @@ class _Builder:
             name,
         )
         inner.update(shape_variables(in_shape))
-        return self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
+        key = self.call_key(block_name, inner) if self.sizing else None
+        if key is not None and key in self.sizes:
+            return self.stand_in(key, inputs[0], name + ".", e.line)
+        before = self.count
+        out = self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
+        if key is not None:
+            made = self.nodes[out] if out != inputs[0] else None
+            self.sizes[key] = (self.count - before, out[len(name) + 1 :], made)
+        return out
+
+    # -- sizing: bounding the expansion before it happens ------------------------------------
+    def call_key(self, block_name: str, inner: Scope) -> tuple | None:
+        """What a block call's expansion depends on: equal keys expand alike."""
+        key = (block_name, tuple(sorted(inner.items())), self.train_only, self.survival)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def stand_in(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
+        """While sizing, one node stands in for a block call already expanded alike; the
+        layer count grows by the size of that expansion."""
+        size, output, node = self.sizes[key]
+        if node is None:
+            return input_id
+        if self.count + size > self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                line,
+                prefix + output,
+            )
+        self.extra += size - 1
+        self.stand_ins += 1
+        stand = Node(
+            prefix + output,
+            node.op,
+            node.attrs,
+            (input_id,),
+            node.input_shapes,
+            node.shape,
+            node.line,
+            train_only=node.train_only,
+            survival=node.survival,
+        )
+        return self.add(stand)
+
+    @property
+    def count(self) -> int:
+        """Layers expanded so far, counting those a stand-in represents."""
+        return len(self.nodes) + self.extra
 
     def pick_name(
         self, raw: str, scope: Scope, table: Mapping[str, Any], what: str, line: int, path: str
@@ -404,7 +460,7 @@ class _Builder:
     def add(self, node: Node) -> str:
         if node.name in self.nodes:
             raise self.error(f"two layers are both named {node.name!r}", node.line, node.name)
-        if len(self.nodes) >= self.max_layers:
+        if self.count >= self.max_layers:
             raise self.error(
                 f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
                 f"with ${MAX_LAYERS_ENV})",
@@ -449,6 +505,43 @@ def batch_of(spec: Spec, variant: str | None, scope: Scope) -> int:
         raise SpecError(f"batch: {exc}", file=spec.file, line=line or None) from None
 
 
+def static_bound(spec: Spec) -> int | None:
+    """At most how many layers `spec` expands into, read off its text with every `if` taken
+    as true; None when that depends on values (a repeat count given by an expression, a
+    block named by a parameter) or on recursion."""
+    memo: dict[str, int | None] = {}
+
+    def body(b: Body, depth: int) -> int | None:
+        total = 0
+        for e in b.entries:
+            n = entry(e, depth)
+            if n is None:
+                return None
+            total += n
+        return total
+
+    def entry(e: Entry, depth: int) -> int | None:
+        if depth > MAX_NESTING:
+            return None
+        if e.op is not None:
+            unit: int | None = 1
+        elif e.body is not None:
+            unit = body(e.body, depth + 1)
+        elif e.block in spec.blocks:
+            if e.block not in memo:
+                memo[e.block] = None  # a call back into it while sizing it is recursion
+                memo[e.block] = body(spec.blocks[e.block].body, depth + 1)
+            unit = memo[e.block]
+        else:
+            return None
+        reps = 1 if e.repeat is None else e.repeat
+        if unit is None or isinstance(reps, bool) or not isinstance(reps, int):
+            return None
+        return unit * reps * (len(e.table.rows) if e.table else 1)
+
+    return body(spec.body, 0)
+
+
 def build(
     spec: Spec,
     variant: str | None = None,
@@ -469,10 +562,20 @@ def build(
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
-    builder = _Builder(spec, limit)
-    builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+    top = {**scope, **shape_variables(shape)}
     with paused_gc():
-        output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
+        builder = _Builder(spec, limit)
+        # With blocks, size the model first, each distinct block call expanded once, so
+        # that one beyond the layer limit (a block recursing into two copies of itself, say)
+        # is refused in moments. When no call repeated, that pass was the whole build. A
+        # spec whose size is bounded in advance (literal repeats, no recursion) needs none.
+        builder.sizing = bool(spec.blocks) and (static_bound(spec) or limit + 1) > limit
+        builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+        output = builder.body(spec.body, top, INPUT_NAME, "", ())
+        if builder.stand_ins:
+            builder = _Builder(spec, limit)
+            builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+            output = builder.body(spec.body, top, INPUT_NAME, "", ())
     if builder.nodes[output].train_only:
         raise SpecError(
             f"the model's output {output!r} is a training-only layer; name the inference "

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ExprError, did_you_mean
 from .expr import Scope, evaluate
+from .limits import EXCERPT, MAX_SIZE, approx
 
 
 def _eval(raw: Any, scope: Scope) -> Any:
@@ -25,8 +26,16 @@ def _eval(raw: Any, scope: Scope) -> Any:
     return raw
 
 
+def _brief(value: Any) -> str:
+    """repr(value), cut short: an error line quotes only an excerpt of the user's text."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return approx(value)
+    text = repr(value)
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+
+
 def _show(raw: Any, value: Any) -> str:
-    return f"{value!r} (from {raw!r})" if isinstance(raw, str) else repr(value)
+    return f"{_brief(value)} (from {_brief(raw)})" if isinstance(raw, str) else _brief(value)
 
 
 def _as_int(raw: Any, value: Any, minimum: int | None) -> int:
@@ -38,6 +47,8 @@ def _as_int(raw: Any, value: Any, minimum: int | None) -> int:
         value = int(value)
     if minimum is not None and value < minimum:
         raise ExprError(f"must be at least {minimum}, got {_show(raw, value)}")
+    if abs(value) > MAX_SIZE:
+        raise ExprError(f"{_show(raw, value)} is too large (at most 10^15)")
     return value
 
 
@@ -73,7 +84,7 @@ class BoolKind(Kind):
     def coerce(self, raw: Any, scope: Scope) -> bool:
         words = ("true", "false", "True", "False")
         if isinstance(raw, str) and raw.isidentifier() and raw not in scope and raw not in words:
-            raise ExprError(f"expected true or false, got {raw!r}")
+            raise ExprError(f"expected true or false, got {_brief(raw)}")
         value = _eval(raw, scope)
         if not isinstance(value, bool):
             raise ExprError(f"expected true or false, got {_show(raw, value)}")
@@ -113,7 +124,8 @@ class ChoiceKind(Kind):
             if value in self.options:
                 return value
             raise ExprError(
-                f"expected one of {', '.join(self.options)}, got {value!r} (from {raw!r})"
+                f"expected one of {', '.join(self.options)}, "
+                f"got {_brief(value)} (from {_brief(raw)})"
             )
         if self.also_pair:
             try:
@@ -123,11 +135,11 @@ class ChoiceKind(Kind):
                     hint = did_you_mean(raw, self.options)
                     raise ExprError(
                         f"expected {' or '.join(self.options)} or padding size(s), "
-                        f"got {raw!r}{hint}"
+                        f"got {_brief(raw)}{hint}"
                     ) from None
                 raise exc
         hint = did_you_mean(raw, self.options) if isinstance(raw, str) else ""
-        raise ExprError(f"expected one of {', '.join(self.options)}, got {raw!r}{hint}")
+        raise ExprError(f"expected one of {', '.join(self.options)}, got {_brief(raw)}{hint}")
 
 
 @dataclass(frozen=True)

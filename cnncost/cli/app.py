@@ -62,8 +62,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # One line, like every other error: the problem and where to read more.
+        ctx = exc.ctx
+        where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"cnncost: error: {message}{where}", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"cnncost: error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
