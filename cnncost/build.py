@@ -435,6 +435,8 @@ class _Builder:
         shapes = [self.nodes[i].shape for i in inputs]
         try:
             shape = op.shape(attrs, shapes)
+        except (ArithmeticError, ValueError) as exc:  # sizes beyond what floats can hold
+            raise self.error(f"{op.name}: cannot compute its shape ({exc})", e.line, name) from None
         except ShapeError as exc:
             if len(inputs) > 1:
                 detail = f" (inputs: {', '.join(inputs)})"

@@ -15,7 +15,7 @@ from .errors import CnnCostError
 
 MAX_LAYERS_ENV = "CNNCOST_MAX_LAYERS"
 DEFAULT_MAX_LAYERS = 1_000_000  # layers one model may expand into
-MAX_FILE_BYTES = 16 * 1024 * 1024  # largest YAML file read (spec, claims, hardware)
+MAX_FILE_BYTES = 1024 * 1024  # largest YAML file read (spec, claims, hardware): 1 MiB
 MAX_YAML_DEPTH = 100  # nesting of YAML mappings and lists
 MAX_YAML_NODES = 2_000_000  # YAML values after aliases are expanded (alias bombs)
 MAX_SIZE = 10**15  # largest integer attribute or tensor dimension

@@ -182,9 +182,9 @@ class Report:
 
 def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
     """Cost every node of `graph`; per-sample costs are scaled by the batch."""
-    if dtype not in DTYPE_BYTES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         raise CnnCostError(
-            f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}; "
+            f"unknown dtype {str(dtype)[:60]!r}{did_you_mean(str(dtype)[:60], DTYPE_BYTES)}; "
             f"use one of {', '.join(DTYPE_BYTES)}"
         )
     with paused_gc():

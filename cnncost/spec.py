@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CnnCostError, SpecError, did_you_mean
+from .limits import excerpt
 from .values import Kind, kind_for_default
 from .yamlio import LineDict, LineList, load_yaml, loads_yaml
 
@@ -427,7 +428,7 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return excerpt(value) if isinstance(value, str) else excerpt(repr(value))[1:-1]
 
 
 def parse_spec(data: Any, file: str, default_name: str) -> Spec:

@@ -8,6 +8,7 @@ names a variable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +77,13 @@ class FloatKind(Kind):
         value = _eval(raw, scope)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExprError(f"expected a number, got {_show(raw, value)}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ExprError(f"expected a finite number, got {_show(raw, value)}")
+        return number
 
 
 @dataclass(frozen=True)

@@ -113,53 +113,60 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return loads_yaml(read_text(path, name), name)
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
 def check_nodes(root: yaml.Node, name: str) -> None:
     """Refuse a document nested deeper than MAX_YAML_DEPTH, or one whose aliases expand it
-    beyond MAX_YAML_NODES values (an alias bomb), or an alias that contains itself; the walk
-    is iterative and visits each node once."""
-    sizes: dict[int, tuple[int, int]] = {}  # node id → (values once expanded, depth)
+    beyond MAX_YAML_NODES values (an alias bomb), or an alias that contains itself. The
+    walk is iterative and sizes each collection once; scalars are counted in place."""
+    sizes: dict[int, tuple[int, int]] = {}  # collection id → (values once expanded, depth)
     active: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack = [root]
     while stack:
-        node, finished = stack.pop()
+        node = stack[-1]
         key = id(node)
-        if finished:
-            active.discard(key)
-            kids = [sizes[id(c)] for c in _children(node)]
-            count = 1 + sum(k[0] for k in kids)
-            depth = 1 + max((k[1] for k in kids), default=0)
-            line = node.start_mark.line + 1
-            if depth > MAX_YAML_DEPTH:
-                raise SpecError(
-                    f"YAML nested more than {MAX_YAML_DEPTH} levels deep", file=name, line=line
-                )
-            if count > MAX_YAML_NODES:
-                raise SpecError(
-                    f"YAML aliases expand to more than {MAX_YAML_NODES:,} values",
-                    file=name,
-                    line=line,
-                )
-            sizes[key] = (count, depth)
-            continue
         if key in sizes:
+            stack.pop()
             continue
-        if key in active:
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = (1, 1)
+            stack.pop()
+            continue
+        if isinstance(node, yaml.MappingNode):
+            kids = [n for pair in node.value for n in pair]
+        else:
+            kids = node.value
+        if key not in active:
+            active.add(key)
+            pending = [k for k in kids if k.__class__ is not yaml.ScalarNode and id(k) not in sizes]
+            for k in pending:
+                if id(k) in active:
+                    raise SpecError(
+                        "a YAML alias refers to a value that contains it",
+                        file=name,
+                        line=k.start_mark.line + 1,
+                    )
+            if pending:
+                stack.extend(pending)
+                continue
+        stack.pop()
+        active.discard(key)
+        count, depth = 1, 1
+        for k in kids:
+            if k.__class__ is yaml.ScalarNode:
+                count += 1
+            else:
+                c, d = sizes[id(k)]
+                count += c
+                depth = max(depth, d + 1)
+        line = node.start_mark.line + 1
+        if depth > MAX_YAML_DEPTH:
             raise SpecError(
-                "a YAML alias refers to a value that contains it",
-                file=name,
-                line=node.start_mark.line + 1,
+                f"YAML nested more than {MAX_YAML_DEPTH} levels deep", file=name, line=line
             )
-        active.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+        if count > MAX_YAML_NODES:
+            raise SpecError(
+                f"YAML aliases expand to more than {MAX_YAML_NODES:,} values", file=name, line=line
+            )
+        sizes[key] = (count, depth)
 
 
 def loads_yaml(text: str, name: str = "<string>") -> Any:

@@ -75,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except (RecursionError, MemoryError) as exc:  # a limit the checks did not foresee
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        click.echo(f"cnncost: error: the input is {what} to process", err=True)
+        sys.exit(2)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
