@@ -185,8 +185,12 @@ class _Auditor:
                 line,
                 where,
             )
-        path = str(Path(self.source).parent / head)
-        return f"{path}:{variant}" if variant else path
+        path = Path(self.source).parent / head
+        if not path.is_file():
+            raise self.fail(
+                f"no such spec file {excerpt(head)} (relative to the claims file)", line, where
+            )
+        return f"{path}:{variant}" if variant else str(path)
 
     def report(self, compute: Any, where: str) -> Report:
         model, spec = compute.get("model"), compute.get("spec")
@@ -198,8 +202,14 @@ class _Auditor:
             if model is not None:
                 from . import build_graph
 
-                ref = self.model_ref(model, compute.line_of("model"), where)
-                graph = build_graph(ref, input_shape=shape, batch=compute.get("batch"))
+                line = compute.line_of("model")
+                ref = self.model_ref(model, line, where)
+                try:
+                    graph = build_graph(ref, input_shape=shape, batch=compute.get("batch"))
+                except SpecError:
+                    raise
+                except CnnCostError as exc:  # an unknown model: name the claims file's line
+                    raise self.fail(str(exc), line, where) from None
             else:
                 graph = self.inline(compute, shape, where)
             self.reports[key] = analyze_graph(graph, compute.get("dtype", "fp32"))
