@@ -58,7 +58,11 @@ EXPRESSIONS = st.sampled_from(
         "true",
     ]
 )
-VALUES = st.one_of(
+SENSIBLE = st.integers(1, 8)
+VALUES = st.one_of(  # sensible values three times as likely as each odd kind
+    SENSIBLE,
+    SENSIBLE,
+    SENSIBLE,
     NUMBERS,
     EXPRESSIONS,
     st.lists(st.integers(0, 9), max_size=3),
@@ -79,7 +83,6 @@ OPS = {
     "dropout": [],
     "add": [],
     "concat": [],
-    "softmax": [],
 }
 
 
@@ -87,11 +90,16 @@ OPS = {
 def layer(draw, names: list[str]) -> dict:
     op = draw(st.sampled_from(sorted(OPS)))
     entry: dict = {"op": op}
+    if op == "conv2d":
+        entry["out"] = draw(SENSIBLE)
+    wrong = draw(st.integers(0, 19)) == 0  # now and then an attribute the op lacks
     for attr in draw(st.lists(st.sampled_from(OPS[op] or ["bogus"]), max_size=3, unique=True)):
-        entry[attr] = draw(VALUES)
+        if OPS[op] or wrong:
+            entry[attr] = draw(VALUES)
     if op in ("add", "concat") or draw(st.integers(0, 9)) == 0:
         pool = ["input", *names] if names else ["input"]
-        entry["from"] = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3))
+        low = 2 if op in ("add", "concat") and draw(st.integers(0, 9)) else 1
+        entry["from"] = draw(st.lists(st.sampled_from(pool), min_size=low, max_size=3))
     if draw(st.integers(0, 7)) == 0:
         entry["repeat"] = draw(st.one_of(st.integers(-1, 4), EXPRESSIONS))
     if draw(st.integers(0, 15)) == 0:
