@@ -409,7 +409,7 @@ class _Builder:
                     f"{op.name} has no attribute {key!r}{hint}", lines.get(key, e.line), name
                 )
             if isinstance(raw, (int, float)):  # a literal: the same value in every scope
-                memo = (attr.kind, type(raw), raw)
+                memo = (id(attr.kind), type(raw), raw)  # kinds are module constants
                 if memo not in self.literals:
                     line = lines.get(key, e.line)
                     self.literals[memo] = self.coerce(attr.kind, raw, scope, key, line, name)
