@@ -57,6 +57,9 @@ class _Builder:
         self.sizes: dict[tuple, tuple[int, str, Node | None]] = {}
         self.extra = 0
         self.stand_ins = 0
+        # Block calls expanded once, replayed for later calls alike (see replay).
+        self.replays: dict[tuple, tuple[str, str, list[Node], str]] = {}
+        self.added: list[Node] = []
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -281,20 +284,60 @@ class _Builder:
             name,
         )
         inner.update(shape_variables(in_shape))
-        key = self.call_key(block_name, inner) if self.sizing else None
+        key = self.call_key(block_name, inner, inputs[0], len(stack))
         if key is not None and key in self.sizes:
             return self.stand_in(key, inputs[0], name + ".", e.line)
-        before = self.count
+        if key is not None and key in self.replays:
+            return self.replay(key, inputs[0], name + ".", e.line)
+        before, first = self.count, len(self.added)
         out = self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
-        if key is not None:
+        if key is not None and self.sizing:
             made = self.nodes[out] if out != inputs[0] else None
             self.sizes[key] = (self.count - before, out[len(name) + 1 :], made)
+        elif key is not None:
+            self.replays[key] = (name + ".", inputs[0], self.added[first:], out)
         return out
 
+    def replay(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
+        """Copy the layers of a block call expanded alike before, renamed under `prefix`:
+        a 10⁵-layer repeat costs a rename per layer instead of a fresh expansion."""
+        old_prefix, old_input, nodes, out = self.replays[key]
+        if self.count + len(nodes) > self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                line,
+                prefix[:-1],
+            )
+        cut = len(old_prefix)
+        for node in nodes:
+            ins = tuple(input_id if i == old_input else prefix + i[cut:] for i in node.inputs)
+            self.add(
+                Node(
+                    prefix + node.name[cut:],
+                    node.op,
+                    node.attrs,
+                    ins,
+                    node.input_shapes,
+                    node.shape,
+                    node.line,
+                    train_only=node.train_only,
+                    survival=node.survival,
+                )
+            )
+        return input_id if out == old_input else prefix + out[cut:]
+
     # -- sizing: bounding the expansion before it happens ------------------------------------
-    def call_key(self, block_name: str, inner: Scope) -> tuple | None:
-        """What a block call's expansion depends on: equal keys expand alike."""
-        key = (block_name, tuple(sorted(inner.items())), self.train_only, self.survival)
+    def call_key(self, block_name: str, inner: Scope, input_id: str, depth: int) -> tuple | None:
+        """What a block call's expansion depends on, so that equal keys expand alike: the
+        block, its scope (values with their types: 1, 1.0 and true differ), the flags it
+        runs under, whether its input is training-only, and its nesting depth."""
+        values = tuple(
+            (k, type(v), tuple(map(type, v)) if isinstance(v, tuple) else None, v)
+            for k, v in sorted(inner.items())
+        )
+        flags = (self.train_only, self.survival, self.nodes[input_id].train_only, depth)
+        key = (block_name, values, flags)
         try:
             hash(key)
         except TypeError:
@@ -470,6 +513,7 @@ class _Builder:
                 node.name,
             )
         self.nodes[node.name] = node
+        self.added.append(node)
         return node.name
 
 
