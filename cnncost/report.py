@@ -13,7 +13,7 @@ from typing import Any
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .limits import paused_gc
-from .ops import Shape
+from .ops import Cost, Shape
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -196,8 +196,12 @@ def _analyze(graph: Graph, dtype: str) -> Report:
     layers = []
     output_shape: Shape = graph.input_shape
     fields: dict[str, Field] = {}
+    costs: dict[tuple, Cost] = {}  # replayed layers share their attrs: cost each kind once
     for node in graph.nodes:
-        cost = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
+        seen = (id(node.attrs), node.op.name, node.input_shapes, node.shape)
+        cost = costs.get(seen)
+        if cost is None:
+            cost = costs[seen] = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
         if node.inputs:
             weighted = cost.weights > 0 and cost.macs > 0
             field = layer_field(node, [fields[i] for i in node.inputs], weighted)
