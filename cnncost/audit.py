@@ -124,10 +124,10 @@ class _Auditor:
     def fail(self, message: str, line: int | None = None, path: str | None = None) -> SpecError:
         return SpecError(message, file=self.file, line=line, path=path)
 
-    def check_compute(self, compute: Any, where: str) -> None:
+    def check_compute(self, compute: Any, where: str, line: int | None = None) -> None:
         """Every field of a `compute:` of the type it must have, before any is used."""
         if not isinstance(compute, LineDict):
-            raise self.fail("'compute' must be a mapping", None, where)
+            raise self.fail("'compute' must be a mapping", line, where)
         for key in compute:
             if key not in COMPUTE_KEYS:
                 raise self.fail(
@@ -231,8 +231,8 @@ class _Auditor:
                 path=f"{where} ({inner})",
             ) from None
 
-    def value(self, compute: Any, where: str) -> Fraction:
-        self.check_compute(compute, where)
+    def value(self, compute: Any, where: str, line: int | None = None) -> Fraction:
+        self.check_compute(compute, where, line)
         metric = compute.get("metric")
         report = self.report(compute, where)
         names = compute.get("layers") or ([compute["layer"]] if compute.get("layer") else None)
@@ -292,7 +292,11 @@ class _Auditor:
                 raise self.fail(f"{key} must be text", claim.line_of(key), where)
         documents = self.data.get("documents") or {}
         if not isinstance(documents, dict):
-            raise self.fail("'documents' must be a mapping of document ids", None, where)
+            raise self.fail(
+                "'documents' must be a mapping of document ids",
+                self.data.line_of("documents"),
+                where,
+            )
         if str(claim["document"]) not in {str(d) for d in documents}:
             raise self.fail(
                 f"document {claim['document']!r} is not listed under 'documents'"
@@ -300,9 +304,9 @@ class _Auditor:
                 claim.line_of("document"),
                 where,
             )
-        computed = self.value(claim["compute"], where)
+        computed = self.value(claim["compute"], where, claim.line_of("compute"))
         if claim.get("ratio_to") is not None:
-            base = self.value(claim["ratio_to"], where)
+            base = self.value(claim["ratio_to"], where, claim.line_of("ratio_to"))
             if base == 0:
                 raise self.fail("ratio_to computes 0", claim.line_of("ratio_to"), where)
             computed = computed / base

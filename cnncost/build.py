@@ -355,7 +355,7 @@ class _Builder:
                 f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
                 f"with ${MAX_LAYERS_ENV})",
                 line,
-                prefix + output,
+                prefix[:-1],
             )
         self.extra += size - 1
         self.stand_ins += 1
@@ -536,9 +536,13 @@ def input_shape_of(spec: Spec, variant: str | None, scope: Scope) -> Shape:
             "'input' must be a list of sizes, e.g. [3, 224, 224]", file=spec.file, line=line
         )
     try:
-        return tuple(POSITIVE.coerce(v, scope) for v in raw)
+        shape = tuple(POSITIVE.coerce(v, scope) for v in raw)
     except ExprError as exc:
         raise SpecError(f"input: {exc}", file=spec.file, line=line) from None
+    problem = check_tensor(shape)
+    if problem:
+        raise SpecError(f"input: {problem}", file=spec.file, line=line)
+    return shape
 
 
 def batch_of(spec: Spec, variant: str | None, scope: Scope) -> int:

@@ -126,6 +126,13 @@ def _load(path: Path, display: str) -> dict[str, Hardware]:
             raise SpecError(
                 "a device name must be a word", file=display, line=devices.line_of(name)
             )
+        if not isinstance(entry, dict):
+            raise SpecError(
+                "a device is a mapping of its rates",
+                file=display,
+                line=devices.line_of(name),
+                path=f"devices.{excerpt(str(name))[1:-1]}",
+            )
         table[str(name)] = _parse(entry, str(name), display)
     return table
 
