@@ -19,6 +19,7 @@ from .limits import (
     check_batch,
     check_shape,
     check_tensor,
+    excerpt,
     paused_gc,
 )
 from .limits import max_layers as layer_limit
@@ -386,7 +387,8 @@ class _Builder:
         value = scope.get(raw)
         if isinstance(value, str) and value in table:
             return value
-        raise self.error(f"unknown {what} {raw!r}{did_you_mean(raw, table)}", line, path)
+        hint = did_you_mean(raw[:100], table)
+        raise self.error(f"unknown {what} {excerpt(raw)}{hint}", line, path)
 
     def bind(
         self,
@@ -505,7 +507,7 @@ class _Builder:
     def add(self, node: Node) -> str:
         if node.name in self.nodes:
             raise self.error(f"two layers are both named {node.name!r}", node.line, node.name)
-        if self.count >= self.max_layers:
+        if len(self.nodes) + self.extra >= self.max_layers:
             raise self.error(
                 f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
                 f"with ${MAX_LAYERS_ENV})",

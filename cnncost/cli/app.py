@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 standalone_mode=False,
             )
     except CnnCostError as exc:
-        click.echo(f"cnncost: error: {exc}", err=True)
+        text = " ".join(str(exc).split("\n"))
+        if len(text) > 1000:  # a safety net: messages quote short excerpts already
+            text = text[:1000] + "…"
+        click.echo(f"cnncost: error: {text}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
