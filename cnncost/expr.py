@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ExprError
+from .limits import MAX_ITEMS as _MAX_ITEMS
 from .limits import excerpt
 
 Scope = Mapping[str, Any]
@@ -23,7 +24,6 @@ Compiled = Callable[[Scope], Any]
 
 _MAX_POWER = 64  # largest exponent allowed in `a ** b`, so a spec cannot stall the tool
 _MAX_INT_BITS = 4096
-_MAX_ITEMS = 10_000  # longest list or text an expression may build
 _MAX_TEXT = 2_000  # longest expression, in characters
 _MAX_DEPTH = 100  # deepest nesting of an expression's syntax tree
 _MAX_DIGITS = 1_000  # largest ndigits (either sign) round() takes

@@ -21,6 +21,7 @@ MAX_YAML_NODES = 2_000_000  # YAML values after aliases are expanded (alias bomb
 MAX_SIZE = 10**15  # largest integer attribute or tensor dimension
 MAX_ELEMENTS = 10**18  # largest tensor, in elements per sample
 MAX_BATCH = 10**15
+MAX_ITEMS = 10_000  # longest list or text in a spec or built by an expression
 EXCERPT = 60  # characters of a user's text quoted back in an error
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ExprError, did_you_mean
 from .expr import Scope, evaluate
-from .limits import EXCERPT, MAX_SIZE, approx
+from .limits import EXCERPT, MAX_ITEMS, MAX_SIZE, approx
 
 
 def _eval(raw: Any, scope: Scope) -> Any:
@@ -23,6 +23,8 @@ def _eval(raw: Any, scope: Scope) -> Any:
     if isinstance(raw, str):
         return evaluate(raw, scope)
     if isinstance(raw, (list, tuple)):
+        if len(raw) > MAX_ITEMS:  # a list written out in YAML meets the expressions' cap
+            raise ExprError(f"a list of {len(raw):,} items (at most {MAX_ITEMS:,})")
         return [_eval(item, scope) for item in raw]
     return raw
 
