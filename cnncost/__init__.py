@@ -15,15 +15,26 @@ __version__ = "0.1.0"
 __all__ = ["CnnCostError", "Report", "SpecError", "analyze", "build_graph"]
 
 
-def build_graph(model: str, *, input_shape: Shape | None = None, batch: int | None = None):
-    """Expand a built-in model name, a spec path or PATH:VARIANT into its layer Graph."""
+def build_graph(
+    model: str,
+    *,
+    input_shape: Shape | None = None,
+    batch: int | None = None,
+    max_layers: int | None = None,
+):
+    """Expand a built-in model name, a spec path or PATH:VARIANT into its layer Graph.
+
+    Arguments are checked (CnnCostError); `max_layers` bounds the expansion (default:
+    $CNNCOST_MAX_LAYERS, else 10⁶)."""
     from .build import build
     from .errors import SpecError
     from .zoo import builtin_model, resolve
 
     spec, variant = resolve(model)
     try:
-        return build(spec, variant, input_shape=input_shape, batch=batch)
+        return build(
+            spec, variant, input_shape=input_shape, batch=batch, max_layers=max_layers
+        )
     except SpecError as exc:
         exc.builtin = builtin_model(spec, variant)
         raise
@@ -35,8 +46,10 @@ def analyze(
     input_shape: Shape | None = None,
     batch: int | None = None,
     dtype: str = "fp32",
+    max_layers: int | None = None,
 ) -> Report:
     """Count parameters, MACs and activation memory of `model` (see build_graph)."""
     from .report import analyze_graph
 
-    return analyze_graph(build_graph(model, input_shape=input_shape, batch=batch), dtype)
+    graph = build_graph(model, input_shape=input_shape, batch=batch, max_layers=max_layers)
+    return analyze_graph(graph, dtype)

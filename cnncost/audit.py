@@ -18,10 +18,11 @@ from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
+from .limits import check_shape, excerpt
 from .ops.registry import OPS
-from .report import Report, Totals, analyze_graph
+from .report import DTYPE_BYTES, Report, Totals, analyze_graph
 from .spec import loads_spec
-from .yamlio import load_yaml
+from .yamlio import LineDict, load_yaml
 
 BUILTIN = Path(__file__).parent / "claims" / "seeds.yaml"
 
@@ -185,13 +186,82 @@ def _layer_value(layer: Any, metric: str) -> int | tuple[int, ...]:
 
 
 class _Auditor:
-    def __init__(self, file: str, data: Any) -> None:
+    def __init__(self, file: str, data: Any, source: str = ".") -> None:
         self.file = file
+        self.source = source  # the claims file's path, against which specs are found
         self.data = data
         self.reports: dict[tuple, Report] = {}
 
     def fail(self, message: str, line: int | None = None, path: str | None = None) -> SpecError:
         return SpecError(message, file=self.file, line=line, path=path)
+
+    def check_compute(self, compute: Any, where: str, line: int | None = None) -> None:
+        """Every field of a `compute:` of the type it must have, before any is used."""
+        if not isinstance(compute, LineDict):
+            raise self.fail("'compute' must be a mapping", line, where)
+        for key in compute:
+            if key not in COMPUTE_KEYS:
+                raise self.fail(
+                    f"unknown key {excerpt(str(key))} in compute"
+                    f"{did_you_mean(str(key)[:100], COMPUTE_KEYS)}",
+                    compute.line_of(key),
+                    where,
+                )
+        for key in ("model", "spec", "metric", "layer", "dtype"):
+            if key in compute and not isinstance(compute[key], str):
+                raise self.fail(f"{key} must be text", compute.line_of(key), where)
+        layers = compute.get("layers")
+        if layers is not None and (
+            not isinstance(layers, list) or not all(isinstance(n, str) for n in layers)
+        ):
+            raise self.fail(
+                "layers must be a list of layer names", compute.line_of("layers"), where
+            )
+        for key in ("batch", "divide_by"):
+            if key in compute:
+                value = compute[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise self.fail(
+                        f"{key} must be a positive integer", compute.line_of(key), where
+                    )
+        if compute.get("dtype", "fp32") not in DTYPE_BYTES:
+            raise self.fail(
+                f"dtype must be one of {', '.join(DTYPE_BYTES)}", compute.line_of("dtype"), where
+            )
+        shape = compute.get("input")
+        if shape is not None:
+            try:
+                check_shape(shape if isinstance(shape, list) else "", "input")
+            except CnnCostError as exc:
+                raise self.fail(str(exc), compute.line_of("input"), where) from None
+
+    def model_ref(self, model: str, line: int, where: str) -> str:
+        """A claims file's `model:` is a built-in name, or a spec path (.yaml, optionally
+        :VARIANT) relative to the claims file; never another file."""
+        head, _, variant = (
+            model.partition(":")
+            if ".yaml:" in model or ".yml:" in model
+            else (
+                model,
+                "",
+                "",
+            )
+        )
+        looks_like_path = head.endswith((".yaml", ".yml")) or "/" in head or "\\" in head
+        if not looks_like_path:
+            return model
+        if Path(head).is_absolute() or not head.endswith((".yaml", ".yml")):
+            raise self.fail(
+                "model must be a built-in name or a .yaml spec path relative to the claims file",
+                line,
+                where,
+            )
+        path = Path(self.source).parent / head
+        if not path.is_file():
+            raise self.fail(
+                f"no such spec file {excerpt(head)} (relative to the claims file)", line, where
+            )
+        return f"{path}:{variant}" if variant else str(path)
 
     def report(self, compute: Any, where: str) -> Report:
         model, spec = compute.get("model"), compute.get("spec")
@@ -203,23 +273,39 @@ class _Auditor:
             if model is not None:
                 from . import build_graph
 
-                graph = build_graph(model, input_shape=shape, batch=compute.get("batch"))
+                line = compute.line_of("model")
+                ref = self.model_ref(model, line, where)
+                try:
+                    graph = build_graph(ref, input_shape=shape, batch=compute.get("batch"))
+                except SpecError:
+                    raise
+                except CnnCostError as exc:  # an unknown model: name the claims file's line
+                    raise self.fail(str(exc), line, where) from None
             else:
-                parsed = loads_spec(str(spec), f"{self.file}:{where}")
-                graph = build(parsed, input_shape=shape, batch=compute.get("batch"))
+                graph = self.inline(compute, shape, where)
             self.reports[key] = analyze_graph(graph, compute.get("dtype", "fp32"))
         return self.reports[key]
 
-    def value(self, compute: Any, where: str) -> Fraction | tuple[int, ...]:
-        if not isinstance(compute, dict):
-            raise self.fail("'compute' must be a mapping", None, where)
-        for key in compute:
-            if key not in COMPUTE_KEYS:
-                raise self.fail(
-                    f"unknown key {key!r} in compute{did_you_mean(key, COMPUTE_KEYS)}",
-                    compute.line_of(key),
-                    where,
-                )
+    def inline(self, compute: Any, shape: Any, where: str) -> Any:
+        """Build a spec written inline; its errors name the claims file's line (a `spec: |`
+        block starts on the line after the key)."""
+        first = compute.line_of("spec")
+        try:
+            parsed = loads_spec(compute["spec"], f"{self.file}:{where}")
+            return build(parsed, input_shape=shape, batch=compute.get("batch"))
+        except SpecError as exc:
+            inner = f"inline spec, {exc.path}" if exc.path else "inline spec"
+            raise SpecError(
+                exc.message,
+                file=self.file,
+                line=first + exc.line if exc.line else first,
+                path=f"{where} ({inner})",
+            ) from None
+
+    def value(
+        self, compute: Any, where: str, line: int | None = None
+    ) -> Fraction | tuple[int, ...]:
+        self.check_compute(compute, where, line)
         metric = compute.get("metric")
         if metric in SCALING_METRICS:
             return self.scaling(compute, metric, where)
@@ -283,16 +369,35 @@ class _Auditor:
         return getattr(sweep, metric)(*(compute[key] for key in SCALING_METRICS[metric]))
 
     def verdict(self, claim: Any) -> Verdict:
-        where = str(claim.get("id", "?"))
+        where = excerpt(str(claim.get("id", "?")))[1:-1]
         for key in claim:
             if key not in CLAIM_KEYS:
                 raise self.fail(
-                    f"unknown key {key!r}{did_you_mean(key, CLAIM_KEYS)}", claim.line_of(key), where
+                    f"unknown key {excerpt(str(key))}{did_you_mean(str(key)[:100], CLAIM_KEYS)}",
+                    claim.line_of(key),
+                    where,
                 )
         for key in ("id", "document", "value", "compute"):
             if key not in claim:
                 raise self.fail(f"a claim needs {key!r}", claim.line, where)
+        for key in ("id", "document"):
+            if isinstance(claim[key], bool) or not isinstance(claim[key], (str, int)):
+                raise self.fail(f"{key} must be text or a number", claim.line_of(key), where)
+        raw = claim["value"]
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+            raise self.fail(
+                "value must be a number or a printed figure", claim.line_of("value"), where
+            )
+        for key in ("where", "text", "unit", "match", "expect", "kind", "reason"):
+            if claim.get(key) is not None and not isinstance(claim[key], str):
+                raise self.fail(f"{key} must be text", claim.line_of(key), where)
         documents = self.data.get("documents") or {}
+        if not isinstance(documents, dict):
+            raise self.fail(
+                "'documents' must be a mapping of document ids",
+                self.data.line_of("documents"),
+                where,
+            )
         if str(claim["document"]) not in {str(d) for d in documents}:
             raise self.fail(
                 f"document {claim['document']!r} is not listed under 'documents'"
@@ -300,9 +405,9 @@ class _Auditor:
                 claim.line_of("document"),
                 where,
             )
-        computed = self.value(claim["compute"], where)
+        computed = self.value(claim["compute"], where, claim.line_of("compute"))
         if claim.get("ratio_to") is not None:
-            base = self.value(claim["ratio_to"], where)
+            base = self.value(claim["ratio_to"], where, claim.line_of("ratio_to"))
             if base == 0:
                 raise self.fail("ratio_to computes 0", claim.line_of("ratio_to"), where)
             computed = computed / base
@@ -404,15 +509,17 @@ def load_claims(path: str | None = None) -> tuple[str, Any]:
 def audit(path: str | None = None, document: str | None = None) -> list[Verdict]:
     """Every claim of the file (or of one document) with its verdict."""
     display, data = load_claims(path)
-    auditor = _Auditor(display, data)
+    auditor = _Auditor(display, data, path or str(BUILTIN))
     seen: set[str] = set()
     verdicts = []
-    for claim in data["claims"]:
+    claims = data["claims"]
+    for index, claim in enumerate(claims):
         if not isinstance(claim, dict):
-            raise SpecError("each claim is a mapping", file=display)
-        if claim.get("id") in seen:
-            raise auditor.fail(f"two claims are both called {claim.get('id')!r}", claim.line)
-        seen.add(claim.get("id"))
+            raise SpecError("each claim is a mapping", file=display, line=claims.item_lines[index])
+        claim_id = str(claim.get("id"))
+        if claim_id in seen:
+            raise auditor.fail(f"two claims are both called {excerpt(claim_id)}", claim.line)
+        seen.add(claim_id)
         if document is not None and str(claim.get("document")) != document:
             continue
         try:
@@ -420,5 +527,5 @@ def audit(path: str | None = None, document: str | None = None) -> list[Verdict]
         except SpecError:
             raise
         except CnnCostError as exc:
-            raise auditor.fail(str(exc), claim.line, str(claim.get("id"))) from None
+            raise auditor.fail(str(exc), claim.line, excerpt(str(claim.get("id")))[1:-1]) from None
     return verdicts

@@ -15,6 +15,16 @@ from typing import Any
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .expr import ORIGIN, TrackedShape, Unreadable, shape_reads
 from .graph import Graph, Node
+from .limits import (
+    DEFAULT_MAX_LAYERS,
+    MAX_LAYERS_ENV,
+    check_batch,
+    check_shape,
+    check_tensor,
+    excerpt,
+    paused_gc,
+)
+from .limits import max_layers as layer_limit
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
@@ -95,7 +105,7 @@ def _shown(value: Any) -> str:
 
 
 class _Builder:
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> None:
         self.spec = spec
         self.nodes: dict[str, Node] = {}
         # Training-only branches left out because they do not fit at this input size:
@@ -107,6 +117,17 @@ class _Builder:
         self.survival = Fraction(1)
         # Entries switched off by 'if' or 'repeat: 0', by full name: why they are off.
         self.off: dict[str, str] = {}
+        self.plans: dict[int, tuple[dict[str, tuple[str, ...]], list[Entry], dict[str, str]]] = {}
+        self.max_layers = max_layers
+        self.literals: dict[tuple, Any] = {}  # coerced literal attribute values
+        # Sizing (see build): block calls expanded once stand in for later calls alike.
+        self.sizing = False
+        self.sizes: dict[tuple, tuple[int, str, Node | None]] = {}
+        self.extra = 0
+        self.stand_ins = 0
+        # Block calls expanded once, replayed for later calls alike (see replay).
+        self.replays: dict[tuple, tuple[str, str, list[Node], str]] = {}
+        self.added: list[Node] = []
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -119,6 +140,28 @@ class _Builder:
 
     # -- scopes ---------------------------------------------------------------------------
     def body(self, body: Body, scope: Scope, input_id: str, prefix: str, stack: tuple) -> str:
+        plan = self.plans.get(id(body))
+        if plan is None:
+            plan = self.plans[id(body)] = self.plan(body, prefix)
+        refs, ordered, owner = plan
+        local = {INPUT_NAME: input_id}
+        by_name = {e.name: e for e in body.entries}
+        for e in ordered:
+            inputs = [local[s] for s in refs[e.name]]
+            local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
+            if e.sources is not None and self.ran(e, prefix):
+                for s in e.sources:
+                    self.check_on(s, by_name, owner, prefix, "'from'", e.sources_line, e.name)
+        if body.output is not None:
+            line = body.output_line or body.line
+            self.check_on(body.output, by_name, owner, prefix, "'output'", line, None)
+        return local[body.output or body.entries[-1].name]
+
+    def plan(
+        self, body: Body, prefix: str
+    ) -> tuple[dict[str, tuple[str, ...]], list[Entry], dict[str, str]]:
+        """Each entry's sources and the order to expand them in; the same for every
+        instance of a body, so worked out once per body."""
         owner: dict[str, str] = {}
         for e in body.entries:
             owner[e.name] = e.name
@@ -139,18 +182,7 @@ class _Builder:
                     )
             refs[e.name] = sources
             previous = e.name
-        local = {INPUT_NAME: input_id}
-        by_name = {e.name: e for e in body.entries}
-        for e in self.order(body, refs, owner, prefix):
-            inputs = [local[s] for s in refs[e.name]]
-            local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
-            if e.sources is not None and self.ran(e, prefix):
-                for s in e.sources:
-                    self.check_on(s, by_name, owner, prefix, "'from'", e.sources_line, e.name)
-        if body.output is not None:
-            line = body.output_line or body.line
-            self.check_on(body.output, by_name, owner, prefix, "'output'", line, None)
-        return local[body.output or body.entries[-1].name]
+        return refs, self.order(body, refs, owner, prefix), owner
 
     def ran(self, e: Entry, prefix: str) -> bool:
         """Whether the entry (any row of its table) was switched on."""
@@ -254,7 +286,9 @@ class _Builder:
         if count == 0:
             self.off[name] = "'repeat' is 0"
             return inputs[0]
+        smallest = None
         for index in range(count):
+            before = self.count
             inputs = [
                 self.instance(
                     e,
@@ -266,6 +300,16 @@ class _Builder:
                     first=index == 0,
                 )
             ]
+            # Refuse before expanding further when the copies still to come cannot fit.
+            size = self.count - before
+            smallest = size if smallest is None else min(smallest, size)
+            if self.count + smallest * (count - index - 1) > self.max_layers:
+                raise self.error(
+                    f"'repeat: {count}' would expand the model beyond {self.max_layers:,} "
+                    f"layers (the limit; raise it with ${MAX_LAYERS_ENV})",
+                    e.repeat_line,
+                    name,
+                )
         return inputs[0]
 
     def instance(
@@ -347,15 +391,14 @@ class _Builder:
                 line=e.sources_line or e.line,
                 path=name,
             )
-        args, lines = dict(e.args), dict(e.arg_lines)
+        args, lines = e.args, e.arg_lines
         if first and e.first:
-            args.update(e.first)
-            lines.update(e.first_lines)
+            args, lines = {**args, **e.first}, {**lines, **e.first_lines}
         if e.op is not None:
             ops = public_ops()
             op = ops[self.pick_name(e.op, scope, ops, "op", e.line, name)]
-            takes = {a.name for a in op.attrs}
-            args = {**{k: v for k, v in row.items() if k in takes}, **args}
+            if row:
+                args = {**{k: v for k, v in row.items() if op.attr(k)}, **args}
             return self.op_node(e, op, args, lines, scope, inputs, name)
         if len(inputs) != 1:
             raise self.error(
@@ -393,7 +436,103 @@ class _Builder:
             name,
         )
         inner.update(shape_variables(in_shape, inputs[0]))
-        return self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
+        key = self.call_key(block_name, inner, inputs[0], len(stack))
+        if key is not None and key in self.sizes:
+            return self.stand_in(key, inputs[0], name + ".", e.line)
+        if key is not None and key in self.replays:
+            return self.replay(key, inputs[0], name + ".", e.line)
+        before, first, dropped = self.count, len(self.added), len(self.dropped)
+        out = self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
+        if len(self.dropped) != dropped:  # each call records its own dropped branch
+            return out
+        if key is not None and self.sizing:
+            made = self.nodes[out] if out != inputs[0] else None
+            self.sizes[key] = (self.count - before, out[len(name) + 1 :], made)
+        elif key is not None:
+            self.replays[key] = (name + ".", inputs[0], self.added[first:], out)
+        return out
+
+    def replay(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
+        """Copy the layers of a block call expanded alike before, renamed under `prefix`:
+        a 10⁵-layer repeat costs a rename per layer instead of a fresh expansion."""
+        old_prefix, old_input, nodes, out = self.replays[key]
+        if self.count + len(nodes) > self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                line,
+                prefix[:-1],
+            )
+        cut = len(old_prefix)
+        for node in nodes:
+            ins = tuple(input_id if i == old_input else prefix + i[cut:] for i in node.inputs)
+            self.add(
+                Node(
+                    prefix + node.name[cut:],
+                    node.op,
+                    node.attrs,
+                    ins,
+                    node.input_shapes,
+                    node.shape,
+                    node.line,
+                    train_only=node.train_only,
+                    survival=node.survival,
+                )
+            )
+        return input_id if out == old_input else prefix + out[cut:]
+
+    # -- sizing: bounding the expansion before it happens ------------------------------------
+    def call_key(self, block_name: str, inner: Scope, input_id: str, depth: int) -> tuple | None:
+        """What a block call's expansion depends on, so that equal keys expand alike: the
+        block, its scope (values with their types: 1, 1.0 and true differ), the flags it
+        runs under, whether its input is training-only, and its nesting depth. None (no
+        replay) while a sweep records shape reads: every expression must run then."""
+        if shape_reads.get() is not None:
+            return None
+        values = tuple(
+            (k, type(v), tuple(map(type, v)) if isinstance(v, tuple) else None, v)
+            for k, v in sorted(inner.items())
+        )
+        flags = (self.train_only, self.survival, self.nodes[input_id].train_only, depth)
+        key = (block_name, values, flags)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def stand_in(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
+        """While sizing, one node stands in for a block call already expanded alike; the
+        layer count grows by the size of that expansion."""
+        size, output, node = self.sizes[key]
+        if node is None:
+            return input_id
+        if self.count + size > self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                line,
+                prefix[:-1],
+            )
+        self.extra += size - 1
+        self.stand_ins += 1
+        stand = Node(
+            prefix + output,
+            node.op,
+            node.attrs,
+            (input_id,),
+            node.input_shapes,
+            node.shape,
+            node.line,
+            train_only=node.train_only,
+            survival=node.survival,
+        )
+        return self.add(stand)
+
+    @property
+    def count(self) -> int:
+        """Layers expanded so far, counting those a stand-in represents."""
+        return len(self.nodes) + self.extra
 
     def pick_name(
         self, raw: str, scope: Scope, table: Mapping[str, Any], what: str, line: int, path: str
@@ -404,7 +543,8 @@ class _Builder:
         value = scope.get(raw)
         if isinstance(value, str) and value in table:
             return value
-        raise self.error(f"unknown {what} {raw!r}{did_you_mean(raw, table)}", line, path)
+        hint = did_you_mean(raw[:100], table)
+        raise self.error(f"unknown {what} {excerpt(raw)}{hint}", line, path)
 
     def bind(
         self,
@@ -469,14 +609,22 @@ class _Builder:
                 raise self.error(
                     f"{op.name} has no attribute {key!r}{hint}", lines.get(key, e.line), name
                 )
-            attrs[key] = self.coerce(attr.kind, raw, scope, key, lines.get(key, e.line), name)
-        for attr in op.attrs:
-            if attr.name not in attrs:
-                if attr.required:
-                    raise self.error(
-                        f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
-                    )
-                attrs[attr.name] = op.defaults[attr.name]
+            if isinstance(raw, (int, float)):  # a literal: the same value in every scope
+                memo = (id(attr.kind), type(raw), raw)  # kinds are module constants
+                if memo not in self.literals:
+                    line = lines.get(key, e.line)
+                    self.literals[memo] = self.coerce(attr.kind, raw, scope, key, line, name)
+                attrs[key] = self.literals[memo]
+            else:
+                attrs[key] = self.coerce(attr.kind, raw, scope, key, lines.get(key, e.line), name)
+        if len(attrs) < len(op.attrs):
+            for attr in op.attrs:
+                if attr.name not in attrs:
+                    if attr.required:
+                        raise self.error(
+                            f"{op.name} needs attribute {attr.name!r} ({attr.doc})", e.line, name
+                        )
+                    attrs[attr.name] = op.defaults[attr.name]
         if not self.train_only:
             for i in inputs:
                 if self.nodes[i].train_only:
@@ -488,6 +636,8 @@ class _Builder:
         shapes = [self.nodes[i].shape for i in inputs]
         try:
             shape = op.shape(attrs, shapes)
+        except (ArithmeticError, ValueError) as exc:  # sizes beyond what floats can hold
+            raise self.error(f"{op.name}: cannot compute its shape ({exc})", e.line, name) from None
         except ShapeError as exc:
             if len(inputs) > 1:
                 detail = f" (inputs: {', '.join(inputs)})"
@@ -495,6 +645,9 @@ class _Builder:
                 detail = f" (input {show(shapes[0])})" if shapes else ""
             message = f"{op.name}: {exc}{detail}"
             raise _DoesNotFit(message, file=self.spec.file, line=e.line, path=name) from None
+        problem = check_tensor(shape)
+        if problem:
+            raise self.error(f"{op.name}: output {problem}", e.line, name)
         node = Node(
             name,
             op,
@@ -511,7 +664,15 @@ class _Builder:
     def add(self, node: Node) -> str:
         if node.name in self.nodes:
             raise self.error(f"two layers are both named {node.name!r}", node.line, node.name)
+        if len(self.nodes) + self.extra >= self.max_layers:
+            raise self.error(
+                f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
+                f"with ${MAX_LAYERS_ENV})",
+                node.line,
+                node.name,
+            )
         self.nodes[node.name] = node
+        self.added.append(node)
         return node.name
 
 
@@ -534,19 +695,60 @@ def input_shape_of(spec: Spec, variant: str | None, scope: Scope) -> Shape:
             "'input' must be a list of sizes, e.g. [3, 224, 224]", file=spec.file, line=line
         )
     try:
-        return tuple(POSITIVE.coerce(v, scope) for v in raw)
+        shape = tuple(POSITIVE.coerce(v, scope) for v in raw)
     except ExprError as exc:
         raise SpecError(f"input: {exc}", file=spec.file, line=line) from None
+    problem = check_tensor(shape)
+    if problem:
+        raise SpecError(f"input: {problem}", file=spec.file, line=line)
+    return shape
 
 
 def batch_of(spec: Spec, variant: str | None, scope: Scope) -> int:
-    raw = spec.batch
+    raw, line = spec.batch, spec.batch_line
     if variant is not None and spec.variants[variant].batch is not None:
-        raw = spec.variants[variant].batch
+        raw, line = spec.variants[variant].batch, spec.variants[variant].line
     try:
         return POSITIVE.coerce(raw, scope)
     except ExprError as exc:
-        raise SpecError(f"batch: {exc}", file=spec.file) from None
+        raise SpecError(f"batch: {exc}", file=spec.file, line=line or None) from None
+
+
+def static_bound(spec: Spec) -> int | None:
+    """At most how many layers `spec` expands into, read off its text with every `if` taken
+    as true; None when that depends on values (a repeat count given by an expression, a
+    block named by a parameter) or on recursion."""
+    memo: dict[str, int | None] = {}
+
+    def body(b: Body, depth: int) -> int | None:
+        total = 0
+        for e in b.entries:
+            n = entry(e, depth)
+            if n is None:
+                return None
+            total += n
+        return total
+
+    def entry(e: Entry, depth: int) -> int | None:
+        if depth > MAX_NESTING:
+            return None
+        if e.op is not None:
+            unit: int | None = 1
+        elif e.body is not None:
+            unit = body(e.body, depth + 1)
+        elif e.block in spec.blocks:
+            if e.block not in memo:
+                memo[e.block] = None  # a call back into it while sizing it is recursion
+                memo[e.block] = body(spec.blocks[e.block].body, depth + 1)
+            unit = memo[e.block]
+        else:
+            return None
+        reps = 1 if e.repeat is None else e.repeat
+        if unit is None or isinstance(reps, bool) or not isinstance(reps, int):
+            return None
+        return unit * reps * (len(e.table.rows) if e.table else 1)
+
+    return body(spec.body, 0)
 
 
 def build(
@@ -555,8 +757,17 @@ def build(
     *,
     input_shape: Shape | None = None,
     batch: int | None = None,
+    max_layers: int | None = None,
 ) -> Graph:
-    """Expand `spec` (one of its variants, if it has them) into a Graph."""
+    """Expand `spec` (one of its variants, if it has them) into a Graph.
+
+    `max_layers` bounds the expansion (default: $CNNCOST_MAX_LAYERS, else 10⁶ layers).
+    """
+    limit = layer_limit(max_layers)
+    if input_shape is not None:
+        input_shape = check_shape(input_shape, "input_shape")
+    if batch is not None:
+        batch = check_batch(batch, "batch")
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
@@ -569,9 +780,26 @@ def build(
                 file=spec.file,
                 line=spec.fixed_input_line or spec.input_line,
             )
-    builder = _Builder(spec)
-    builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
-    output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
+    top = {**scope, **shape_variables(shape)}
+    with paused_gc():
+        builder = _Builder(spec, limit)
+        # With blocks, size the model first, each distinct block call expanded once, so
+        # that one beyond the layer limit (a block recursing into two copies of itself, say)
+        # is refused in moments. When no call repeated, that pass was the whole build. A
+        # spec whose size is bounded in advance (literal repeats, no recursion) needs none.
+        # While a sweep records which layers' shapes the spec reads, every expression must
+        # run, so there is no sizing pass and no replay then.
+        builder.sizing = (
+            shape_reads.get() is None
+            and bool(spec.blocks)
+            and (static_bound(spec) or limit + 1) > limit
+        )
+        builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+        output = builder.body(spec.body, top, INPUT_NAME, "", ())
+        if builder.stand_ins:
+            builder = _Builder(spec, limit)
+            builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
+            output = builder.body(spec.body, top, INPUT_NAME, "", ())
     if output in builder.dropped or builder.nodes[output].train_only:
         line = builder.nodes[output].line if output in builder.nodes else spec.input_line
         raise SpecError(

@@ -50,7 +50,8 @@ class SpecError(CnnCostError):
         elif self.line:
             where = f"line {self.line}: "
         if self.path:
-            where += f"{self.path}: "
+            path = self.path if len(self.path) <= 120 else self.path[:120] + "…"
+            where += f"{path}: "
         return where + self.message
 
 

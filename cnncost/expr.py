@@ -19,13 +19,17 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import ExprError
+from .limits import MAX_ITEMS as _MAX_ITEMS
+from .limits import excerpt
 
 Scope = Mapping[str, Any]
 Compiled = Callable[[Scope], Any]
 
 _MAX_POWER = 64  # largest exponent allowed in `a ** b`, so a spec cannot stall the tool
 _MAX_INT_BITS = 4096
-_MAX_ITEMS = 10_000  # longest list or text an expression may build
+_MAX_TEXT = 2_000  # longest expression, in characters
+_MAX_DEPTH = 100  # deepest nesting of an expression's syntax tree
+_MAX_DIGITS = 1_000  # largest ndigits (either sign) round() takes
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -43,7 +47,19 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
 
 
 def _round(value: float, ndigits: int | None = None) -> Any:
+    if isinstance(ndigits, int) and abs(ndigits) > _MAX_DIGITS:
+        raise ExprError(f"round(): ndigits must be within ±{_MAX_DIGITS}")
     return round(value) if ndigits is None else round(value, ndigits)
+
+
+def _sum(items: Any, start: Any = 0) -> Any:
+    """sum(), refusing a total list or text longer than _MAX_ITEMS before it is built."""
+    items = list(items)
+    if isinstance(start, (list, tuple, str)):
+        length = len(start) + sum(len(i) for i in items if isinstance(i, (list, tuple, str)))
+        if length > _MAX_ITEMS:
+            raise ExprError(f"sum() would make {length} items (at most {_MAX_ITEMS})")
+    return sum(items, start)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -56,7 +72,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "floor": math.floor,
     "ceil": math.ceil,
     "len": len,
-    "sum": sum,
+    "sum": _sum,
     "make_divisible": make_divisible,
 }
 
@@ -74,7 +90,7 @@ def _multiply(a: Any, b: Any) -> Any:
     """Numbers multiply; a list or text repeats, but only up to _MAX_ITEMS items."""
     for seq, count in ((a, b), (b, a)):
         if (
-            isinstance(seq, (str, list))
+            isinstance(seq, (str, list, tuple))
             and isinstance(count, int)
             and len(seq) * count > _MAX_ITEMS
         ):
@@ -165,6 +181,8 @@ def _checked(fn: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any],
             or result.denominator.bit_length() > _MAX_INT_BITS
         ):
             raise ExprError("number too large")
+        if isinstance(result, (list, tuple, str)) and len(result) > _MAX_ITEMS:
+            raise ExprError(f"a list or text of {len(result)} items (at most {_MAX_ITEMS})")
         return result
 
     return apply
@@ -187,7 +205,7 @@ def _compile(node: ast.AST) -> Compiled:
     if isinstance(node, ast.Constant):
         value = node.value
         if not isinstance(value, (int, float, str, bool, Fraction)) or value is None:
-            raise ExprError(f"unsupported constant {value!r}")
+            raise ExprError(f"unsupported constant {excerpt(repr(value))}")
         return lambda scope: value
     if isinstance(node, ast.Name):
         name = node.id
@@ -369,7 +387,7 @@ def _lookup(scope: Scope, name: str) -> Any:
         return False
     from .errors import did_you_mean
 
-    raise ExprError(f"undefined name {name!r}{did_you_mean(name, list(scope))}")
+    raise ExprError(f"undefined name {excerpt(name)}{did_you_mean(name[:100], list(scope))}")
 
 
 def _index(target: Any, index: Any) -> Any:
@@ -403,13 +421,38 @@ class _ExactScope(Mapping[str, Any]):
         return len(self.scope)
 
 
+def _depth(tree: ast.AST) -> int:
+    """The depth of a syntax tree, found without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > _MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 @lru_cache(maxsize=8192)
 def compile_expr(text: str, exact: bool = False) -> Compiled:
-    """Parse and compile `text` once; the result is evaluated against a scope."""
+    """Parse and compile `text` once; the result is evaluated against a scope.
+
+    Length and nesting are bounded first, so a hostile expression cannot exhaust the
+    stack of the parser, the compiler or the evaluation."""
+    if len(text) > _MAX_TEXT:
+        raise ExprError(
+            f"expression {excerpt(text)} is too long (at most {_MAX_TEXT:,} characters)"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExprError(f"cannot parse expression {text!r}: {exc.msg}") from None
+        raise ExprError(f"cannot parse expression {excerpt(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise ExprError(f"expression {excerpt(text)} is nested too deeply") from None
+    if _depth(tree) > _MAX_DEPTH:
+        raise ExprError(
+            f"expression {excerpt(text)} is nested too deeply (at most {_MAX_DEPTH} levels)"
+        )
     if exact:
         tree = _Exactify().visit(tree)
     return _compile(tree.body)
@@ -431,4 +474,4 @@ def evaluate(text: str, scope: Scope, exact: bool = False) -> Any:
     except ExprError:
         raise
     except (ArithmeticError, TypeError, ValueError, IndexError, MemoryError, RecursionError) as exc:
-        raise ExprError(f"cannot evaluate {text!r}: {exc}") from None
+        raise ExprError(f"cannot evaluate {excerpt(text)}: {excerpt(str(exc))}") from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .errors import CnnCostError, SpecError, did_you_mean
+from .limits import excerpt
 from .yamlio import load_yaml
 
 BUILTIN = Path(__file__).with_name("hardware.yaml")
@@ -36,13 +38,26 @@ class Hardware:
         return self.peak_flops[dtype]
 
 
+MAX_RATE = 1e6  # TFLOP/s or GB/s: a million is far beyond any device, so a typo or a hoax
+
+
 def _number(entry: Any, key: str, file: str, where: str) -> float:
+    """A rate: a finite positive number no larger than MAX_RATE (NaN and infinity refused,
+    so no invalid token reaches the JSON output)."""
     value = entry.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    line = entry.line_of(key) if hasattr(entry, "line_of") else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise SpecError(
-            f"{key} must be a positive number, got {value!r}",
+            f"{key} must be a positive number, got {excerpt(repr(value))}",
             file=file,
-            line=entry.line_of(key) if hasattr(entry, "line_of") else None,
+            line=line,
+            path=where,
+        )
+    if not math.isfinite(value) or not 0 < value <= MAX_RATE:
+        raise SpecError(
+            f"{key} must be a positive number up to {MAX_RATE:,.0f}, got {value:.6g}",
+            file=file,
+            line=line,
             path=where,
         )
     return float(value)
@@ -54,15 +69,30 @@ def _scale(value: float, exponent: int) -> float:
     return float(Decimal(repr(value)).scaleb(exponent))
 
 
+def _text(entry: Any, key: str, default: str, file: str, where: str) -> str:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise SpecError(f"{key} must be text", file=file, line=entry.line_of(key), path=where)
+    return str(value)
+
+
 def _parse(entry: Any, name: str, file: str) -> Hardware:
-    where = f"devices.{name}"
+    where = f"devices.{excerpt(name)[1:-1]}"
     if not isinstance(entry, dict):
         raise SpecError("a device is a mapping of its rates", file=file, path=where)
+    names = entry.get("names") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SpecError(
+            "names must be a list of device names",
+            file=file,
+            line=entry.line_of("names"),
+            path=where,
+        )
     known = {"title", "names", "peak_tflops", "vector_tflops", "bandwidth_gb_s", "source"}
     for key in entry:
         if key not in known:
             raise SpecError(
-                f"unknown key {key!r}{did_you_mean(key, known)}",
+                f"unknown key {excerpt(str(key))}{did_you_mean(str(key)[:100], known)}",
                 file=file,
                 line=entry.line_of(key),
                 path=where,
@@ -75,27 +105,43 @@ def _parse(entry: Any, name: str, file: str) -> Hardware:
     for dtype in peaks:
         if dtype not in DTYPES:
             raise SpecError(
-                f"unknown dtype {dtype!r} in peak_tflops{did_you_mean(dtype, DTYPES)}",
+                f"unknown dtype {excerpt(str(dtype))} in peak_tflops"
+                f"{did_you_mean(str(dtype)[:100], DTYPES)}",
                 file=file,
                 line=peaks.line_of(dtype),
                 path=where,
             )
     return Hardware(
         name=name,
-        title=str(entry.get("title", name)),
-        names=tuple(str(n) for n in entry.get("names") or ()),
+        title=_text(entry, "title", name, file, where),
+        names=tuple(names),
         peak_flops={d: _scale(_number(peaks, d, file, where), 12) for d in peaks},
         vector_flops=_scale(_number(entry, "vector_tflops", file, where), 12),
         bandwidth=_scale(_number(entry, "bandwidth_gb_s", file, where), 9),
-        source=str(entry.get("source", "")),
+        source=_text(entry, "source", "", file, where),
     )
 
 
 def _load(path: Path, display: str) -> dict[str, Hardware]:
     data = load_yaml(path, display)
     if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
-        raise SpecError("expected a top-level 'devices:' mapping", file=display)
-    return {name: _parse(entry, str(name), display) for name, entry in data["devices"].items()}
+        raise SpecError("expected a top-level 'devices:' mapping", file=display, line=1)
+    devices = data["devices"]
+    table = {}
+    for name, entry in devices.items():
+        if isinstance(name, bool) or not isinstance(name, str | int):
+            raise SpecError(
+                "a device name must be a word", file=display, line=devices.line_of(name)
+            )
+        if not isinstance(entry, dict):
+            raise SpecError(
+                "a device is a mapping of its rates",
+                file=display,
+                line=devices.line_of(name),
+                path=f"devices.{excerpt(str(name))[1:-1]}",
+            )
+        table[str(name)] = _parse(entry, str(name), display)
+    return table
 
 
 def hardware_table(extra: str | None = None) -> dict[str, Hardware]:

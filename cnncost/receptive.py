@@ -43,16 +43,14 @@ def _widen(f: Field, span: Pair, stride: Pair) -> tuple[Pair, Pair]:
 
 def layer_field(node: Node, inputs: list[Field], weighted: bool) -> Field:
     """The field of `node` from those of its inputs (the widest where branches meet)."""
-    f = Field(
-        receptive_field=(
-            max(i.receptive_field[0] for i in inputs),
-            max(i.receptive_field[1] for i in inputs),
-        ),
-        jump=(max(i.jump[0] for i in inputs), max(i.jump[1] for i in inputs)),
-        depth=max(i.depth for i in inputs) + (1 if weighted else 0),
-        grid=(max(i.grid[0] for i in inputs), max(i.grid[1] for i in inputs)),
-        folded=any(i.folded for i in inputs),
-    )
+    if len(inputs) == 1:  # the common case, kept quick for 10⁵-layer nets
+        f = inputs[0]
+        if weighted:
+            f = Field(f.receptive_field, f.jump, f.depth + 1, f.grid, f.folded)
+        if node.op.window is None:
+            return f
+    else:
+        f = _merge(inputs, weighted)
     rule = node.op.window(node.attrs, list(node.input_shapes)) if node.op.window else None
     if rule == MIX:
         rule = GLOBAL if f.folded else None
@@ -66,3 +64,17 @@ def layer_field(node: Node, inputs: list[Field], weighted: bool) -> Field:
         grid = (-(-f.grid[0] // rule.stride[0]), -(-f.grid[1] // rule.stride[1]))
         return Field(rf, jump, f.depth, grid, f.folded)
     return f
+
+
+def _merge(inputs: list[Field], weighted: bool) -> Field:
+    """Where branches meet: the widest field, jump and grid, and the deepest path."""
+    return Field(
+        receptive_field=(
+            max(i.receptive_field[0] for i in inputs),
+            max(i.receptive_field[1] for i in inputs),
+        ),
+        jump=(max(i.jump[0] for i in inputs), max(i.jump[1] for i in inputs)),
+        depth=max(i.depth for i in inputs) + (1 if weighted else 0),
+        grid=(max(i.grid[0] for i in inputs), max(i.grid[1] for i in inputs)),
+        folded=any(i.folded for i in inputs),
+    )

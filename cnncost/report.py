@@ -13,7 +13,8 @@ from typing import Any
 
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph, dropped_note
-from .ops import Shape
+from .limits import paused_gc
+from .ops import Cost, Shape
 from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
@@ -207,17 +208,26 @@ class Report:
 
 def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
     """Cost every node of `graph`; per-sample costs are scaled by the batch."""
-    if dtype not in DTYPE_BYTES:
+    if not isinstance(dtype, str) or dtype not in DTYPE_BYTES:
         raise CnnCostError(
-            f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}; "
+            f"unknown dtype {str(dtype)[:60]!r}{did_you_mean(str(dtype)[:60], DTYPE_BYTES)}; "
             f"use one of {', '.join(DTYPE_BYTES)}"
         )
+    with paused_gc():
+        return _analyze(graph, dtype)
+
+
+def _analyze(graph: Graph, dtype: str) -> Report:
     n, size = graph.batch, DTYPE_BYTES[dtype]
     layers = []
     output_shape: Shape = graph.input_shape
     fields: dict[str, Field] = {}
+    costs: dict[tuple, Cost] = {}  # replayed layers share their attrs: cost each kind once
     for node in graph.nodes:
-        cost = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
+        seen = (id(node.attrs), node.op.name, node.input_shapes, node.shape)
+        cost = costs.get(seen)
+        if cost is None:
+            cost = costs[seen] = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
         if node.inputs:
             weighted = cost.weights > 0 and cost.macs > 0
             field = layer_field(node, [fields[i] for i in node.inputs], weighted)

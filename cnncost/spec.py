@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CnnCostError, SpecError, did_you_mean
+from .limits import excerpt
 from .values import Kind, kind_for_default
 from .yamlio import LineDict, LineList, load_yaml, loads_yaml
 
@@ -163,6 +164,7 @@ class Spec:
     # ViT asserts the image size its position embedding was built for.
     fixed_input: str = ""
     fixed_input_line: int = 0
+    batch_line: int = 0
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -267,6 +269,7 @@ class _Parser:
             scaling=data.get("scaling"),
             fixed_input=self.text(data, "fixed_input"),
             fixed_input_line=data.line_of("fixed_input"),
+            batch_line=data.line_of("batch"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:
@@ -472,7 +475,7 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return excerpt(value) if isinstance(value, str) else excerpt(repr(value))[1:-1]
 
 
 def parse_spec(data: Any, file: str, default_name: str) -> Spec:

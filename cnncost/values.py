@@ -8,6 +8,7 @@ names a variable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -15,6 +16,7 @@ from typing import Any
 
 from .errors import ExprError, did_you_mean
 from .expr import Scope, evaluate, exact_number
+from .limits import EXCERPT, MAX_ITEMS, MAX_SIZE, approx
 
 
 def _eval(raw: Any, scope: Scope, exact: bool = False) -> Any:
@@ -22,16 +24,23 @@ def _eval(raw: Any, scope: Scope, exact: bool = False) -> Any:
     if isinstance(raw, str):
         return evaluate(raw, scope, exact)
     if isinstance(raw, (list, tuple)):
+        if len(raw) > MAX_ITEMS:  # a list written out in YAML meets the expressions' cap
+            raise ExprError(f"a list of {len(raw):,} items (at most {MAX_ITEMS:,})")
         return [_eval(item, scope, exact) for item in raw]
     return raw
 
 
-def _repr(value: Any) -> str:
-    return str(value) if isinstance(value, Fraction) else repr(value)
+def _brief(value: Any) -> str:
+    """The value as the user would write it, cut short: an error line quotes only an
+    excerpt of the user's text."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return approx(value)
+    text = str(value) if isinstance(value, Fraction) else repr(value)
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
 
 
 def _show(raw: Any, value: Any) -> str:
-    return f"{_repr(value)} (from {raw!r})" if isinstance(raw, str) else _repr(value)
+    return f"{_brief(value)} (from {_brief(raw)})" if isinstance(raw, str) else _brief(value)
 
 
 def _as_int(raw: Any, value: Any, minimum: int | None) -> int:
@@ -44,6 +53,8 @@ def _as_int(raw: Any, value: Any, minimum: int | None) -> int:
         value = int(value)
     if minimum is not None and value < minimum:
         raise ExprError(f"must be at least {minimum}, got {_show(raw, value)}")
+    if abs(value) > MAX_SIZE:
+        raise ExprError(f"{_show(raw, value)} is too large (at most 10^15)")
     return value
 
 
@@ -71,7 +82,13 @@ class FloatKind(Kind):
         value = _eval(raw, scope)
         if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
             raise ExprError(f"expected a number, got {_show(raw, value)}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            raise ExprError(f"expected a finite number, got {_show(raw, value)}")
+        return number
 
 
 @dataclass(frozen=True)
@@ -91,7 +108,7 @@ class BoolKind(Kind):
     def coerce(self, raw: Any, scope: Scope) -> bool:
         words = ("true", "false", "True", "False")
         if isinstance(raw, str) and raw.isidentifier() and raw not in scope and raw not in words:
-            raise ExprError(f"expected true or false, got {raw!r}")
+            raise ExprError(f"expected true or false, got {_brief(raw)}")
         value = _eval(raw, scope)
         if not isinstance(value, bool):
             raise ExprError(f"expected true or false, got {_show(raw, value)}")
@@ -131,7 +148,8 @@ class ChoiceKind(Kind):
             if value in self.options:
                 return value
             raise ExprError(
-                f"expected one of {', '.join(self.options)}, got {value!r} (from {raw!r})"
+                f"expected one of {', '.join(self.options)}, "
+                f"got {_brief(value)} (from {_brief(raw)})"
             )
         if self.also_pair:
             try:
@@ -141,11 +159,11 @@ class ChoiceKind(Kind):
                     hint = did_you_mean(raw, self.options)
                     raise ExprError(
                         f"expected {' or '.join(self.options)} or padding size(s), "
-                        f"got {raw!r}{hint}"
+                        f"got {_brief(raw)}{hint}"
                     ) from None
                 raise exc
         hint = did_you_mean(raw, self.options) if isinstance(raw, str) else ""
-        raise ExprError(f"expected one of {', '.join(self.options)}, got {raw!r}{hint}")
+        raise ExprError(f"expected one of {', '.join(self.options)}, got {_brief(raw)}{hint}")
 
 
 @dataclass(frozen=True)

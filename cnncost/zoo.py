@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
 from .errors import CnnCostError, did_you_mean
+from .limits import excerpt
 from .spec import Spec, load_spec
 
 
@@ -36,19 +38,29 @@ def builtin_models() -> dict[str, tuple[Path, str | None]]:
 
 
 def resolve(ref: str) -> tuple[Spec, str | None]:
-    """A spec and variant from a built-in name, a YAML path, or PATH:VARIANT."""
+    """A spec and variant from a built-in name, a YAML path, or PATH:VARIANT.
+
+    A reference is a file only when it looks like one: it ends in .yaml or .yml, or holds
+    a '/' (./net, /tmp/net). A bare name is always a built-in, never a file of that name in
+    the current directory.
+    """
+    if not isinstance(ref, str) or not ref:
+        raise CnnCostError(f"a model is a built-in name or a spec path, got {ref!r}")
     path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.is_file():
+    if path.suffix in (".yaml", ".yml"):
         spec = load_spec(path, ref)
         return spec, spec.pick_variant(None)
     head, sep, variant = ref.rpartition(":")
     if sep and Path(head).suffix in (".yaml", ".yml"):
         spec = load_spec(Path(head), head)
         return spec, spec.pick_variant(variant)
+    if "/" in ref or os.sep in ref:
+        spec = load_spec(path, ref)
+        return spec, spec.pick_variant(None)
     models = builtin_models()
     if ref not in models:
         raise CnnCostError(
-            f"unknown model {ref!r}{did_you_mean(ref, models)}; "
+            f"unknown model {excerpt(ref)}{did_you_mean(ref[:100], models)}; "
             "'cnncost list' shows the built-in models, or give a path to a .yaml spec"
         )
     file, variant = models[ref]

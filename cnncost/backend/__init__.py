@@ -6,6 +6,9 @@ command runs, and its absence is a one-line error rather than an ImportError.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..errors import CnnCostError
 
 INSTALL_HINT = "pip install 'cnncost[torch]' (or install PyTorch as pytorch.org describes)"
@@ -19,3 +22,19 @@ def require_torch() -> None:
         raise CnnCostError(
             f"this command needs PyTorch, which is not installed: {INSTALL_HINT}"
         ) from exc
+
+
+@contextmanager
+def allocation_errors(model: str) -> Iterator[None]:
+    """Turn torch's failure to allocate a model too large for the machine (a huge --input,
+    say) into a one-line error instead of a traceback."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        text = str(exc)
+        if not isinstance(exc, MemoryError) and not any(
+            word in text for word in ("allocate", "out of memory", "Out of memory")
+        ):
+            raise
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        raise CnnCostError(f"{model} does not fit in memory at this size: {first[:160]}") from None

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import click
 
 from ..errors import CnnCostError
+from ..limits import paused_gc
 
 
 class _DefaultToShow(click.Group):
@@ -69,22 +70,37 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: user errors print one line and exit 2, never a traceback."""
     try:
-        cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="cnncost",
-            standalone_mode=False,
-        )
+        with paused_gc():
+            cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="cnncost",
+                standalone_mode=False,
+            )
     except CnnCostError as exc:
-        click.echo(f"cnncost: error: {exc}", err=True)
+        text = " ".join(str(exc).split("\n"))
+        if len(text) > 1000:  # a safety net: messages quote short excerpts already
+            text = text[:1000] + "…"
+        click.echo(f"cnncost: error: {text}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # One line, like every other error: the problem and where to read more.
+        ctx = exc.ctx
+        where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"cnncost: error: {message}{where}", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"cnncost: error: {' '.join(exc.format_message().split())}", err=True)
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
+    except (RecursionError, MemoryError) as exc:  # a limit the checks did not foresee
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        click.echo(f"cnncost: error: the input is {what} to process", err=True)
+        sys.exit(2)
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

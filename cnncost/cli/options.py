@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from ..errors import CnnCostError
+from ..limits import MAX_BATCH, check_shape, excerpt
 from ..report import Report
 
 FORMATS = ("summary", "table", "json", "csv", "markdown")
@@ -18,16 +22,17 @@ DTYPES = ("fp32", "tf32", "fp16", "bf16", "fp64")
 
 
 def parse_shape(ctx: click.Context, param: click.Parameter, value: str | None):
+    """--input: sizes joined by x (or × or ,), each a positive integer within the limits."""
     if value is None:
         return None
+    shown = excerpt(value)
     parts = value.lower().replace("×", "x").replace(",", "x").split("x")
+    if len(value) > 200 or not all(re.fullmatch(r"\s*[0-9]{1,18}\s*", p) for p in parts):
+        raise click.BadParameter(f"{shown} is not a shape like 3x224x224 (C×H×W)")
     try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        dims = ()
-    if not dims or any(d <= 0 for d in dims):
-        raise click.BadParameter(f"{value!r} is not a shape like 3x224x224 (C×H×W)")
-    return dims
+        return check_shape([int(p) for p in parts], "--input")
+    except CnnCostError as exc:
+        raise click.BadParameter(f"{shown} is not a shape like 3x224x224: {exc}") from None
 
 
 def model_options(func: Callable) -> Callable:
@@ -46,7 +51,7 @@ def shape_options(func: Callable) -> Callable:
     """--input and --batch: the size a model is built at."""
     func = click.option(
         "--batch",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_BATCH),
         default=None,
         help="Batch size [default: the spec's, usually 1].",
     )(func)
@@ -76,25 +81,61 @@ def output_option(func: Callable) -> Callable:
     return click.option(
         "-o",
         "--output",
-        type=click.Path(dir_okay=False, writable=True),
+        metavar="FILE",
         help="Write to this file instead of standard output (whole or not at all).",
     )(func)
 
 
 def emit(text: str, output: str | None) -> None:
-    """Print, or write the file atomically so an error never leaves half a file behind."""
+    """Print, or write FILE atomically so an error never leaves half a file behind.
+
+    A new file gets the permissions the umask gives; an existing file keeps its mode; a
+    symbolic link is followed and the file it points to is replaced (docs/output.md)."""
     if output is None:
         click.echo(text, nl=False)
         return
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
+    target = _output_target(output)
     try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    except OSError as exc:
+        raise CnnCostError(f"cannot write {excerpt(output)}: {exc.strerror}") from None
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        raise CnnCostError(f"cannot write {excerpt(output)}: {reason}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _output_target(output: str) -> Path:
+    """The file -o names, after following symbolic links; refused unless it is (or would
+    be) a regular file in an existing, writable directory."""
+    if not output or not output.strip():
+        raise CnnCostError("-o needs a file name")
+    target = Path(os.path.realpath(output))
+    if target.is_dir():
+        raise CnnCostError(f"cannot write {excerpt(output)}: it is a directory")
+    if target.exists() and not target.is_file():
+        raise CnnCostError(f"cannot write {excerpt(output)}: not a regular file")
+    if not target.parent.is_dir():
+        raise CnnCostError(f"cannot write {excerpt(output)}: no such directory")
+    if not os.access(target.parent, os.W_OK):
+        raise CnnCostError(f"cannot write {excerpt(output)}: the directory is not writable")
+    return target
 
 
 def analyze(ref: str, input_shape, batch, dtype) -> Report:

@@ -84,7 +84,7 @@ def time_cmd(
     output,
 ) -> None:
     """Measure MODEL in torch: median time, spread, images/s, peak memory, vs the roofline."""
-    from ..backend import require_torch
+    from ..backend import allocation_errors, require_torch
 
     require_torch()
     from .. import build_graph
@@ -111,7 +111,7 @@ def time_cmd(
     else:
         hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
     rl = predict(report, hw, dtype, backward)
-    with progress_bar(f"timing {graph.model}") as progress:
+    with allocation_errors(graph.model), progress_bar(f"timing {graph.model}") as progress:
         timing = time_graph(
             graph,
             device=device,

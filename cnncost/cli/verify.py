@@ -40,7 +40,7 @@ def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> Non
     The module gets random weights; its submodules carry the spec's layer names.
     MACs are checked against torch.utils.flop_counter.FlopCounterMode (FLOPs / 2).
     """
-    from ..backend import require_torch
+    from ..backend import allocation_errors, require_torch
 
     require_torch()
     from .. import build_graph
@@ -51,7 +51,8 @@ def verify(model: str, device: str, fmt: str, input_shape, batch, output) -> Non
     graph = build_graph(model, input_shape=input_shape, batch=batch)
     if device == "cuda":
         check_device(device)
-    result = run_verify(graph, device=device)
+    with allocation_errors(graph.model):
+        result = run_verify(graph, device=device)
     emit(verify_json(result) if fmt == "json" else verify_text(result), output)
     if not result.ok:
         sys.exit(1)

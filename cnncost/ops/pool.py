@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
 from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, need_rank, numel, register
@@ -155,8 +157,12 @@ for _name, _what, _module in (
 
 
 def _adaptive_bins(size: int, bins: int) -> int:
-    """Total window length over all bins of PyTorch's adaptive pooling along one axis."""
-    return sum(-(-(i + 1) * size // bins) - (i * size // bins) for i in range(bins))
+    """Total window length over all bins of PyTorch's adaptive pooling along one axis.
+
+    Bin i spans floor(i·S/B) to ceil((i+1)·S/B). The floors telescope to S, and each ceil
+    adds one where B does not divide (i+1)·S, which is B − gcd(S, B) of the bins; closed
+    form, so a huge `output` costs no time."""
+    return size + bins - math.gcd(size, bins)
 
 
 def _adaptive_shape(a: Attrs, ins: list[Shape]) -> Shape:
@@ -174,7 +180,13 @@ def _adaptive_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
 
 
 def _widest_bin(size: int, bins: int) -> int:
-    return max(-(-(i + 1) * size // bins) - (i * size // bins) for i in range(bins))
+    """The widest bin, in closed form. With s = S mod B and g = gcd(S, B), the residues
+    i·S mod B run over every multiple of g, so a bin gains one over S // B from its floor
+    and one from its ceil together exactly when s > g."""
+    s, g = size % bins, math.gcd(size, bins)
+    if s == 0:
+        return size // bins
+    return size // bins + (2 if s > g else 1)
 
 
 def _adaptive_window(a: Attrs, ins: list[Shape]) -> Window:

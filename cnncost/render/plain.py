@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..report import Report
@@ -38,8 +38,27 @@ CSV_FIELDS = (
 )
 
 
+def _compact_encoder() -> Callable[[object], str]:
+    """json.dumps with its defaults, made once: json.dumps builds a new C encoder on every
+    call, which is a third of the time for 10⁵ small layer objects."""
+    make = json.encoder.c_make_encoder
+    if make is None:
+        return json.dumps
+    chunks = make(
+        None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return lambda obj: "".join(chunks(obj, 0))
+
+
 def to_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    """The report indented, with one line per layer: readable, and encoded by json's C
+    encoder (indented encoding is pure Python, seconds for 10⁵ layers)."""
+    data = report.to_dict()
+    layers = data.pop("layers")
+    head = json.dumps(data, indent=2)[: -len("\n}")]
+    encode = _compact_encoder()
+    rows = ",\n".join(["    " + encode(layer) for layer in layers])
+    return f'{head},\n  "layers": [\n{rows}\n  ]\n}}\n'
 
 
 def csv_shape(dims: Sequence[int]) -> str:
