@@ -32,9 +32,7 @@ def build_graph(
 
     spec, variant = resolve(model)
     try:
-        return build(
-            spec, variant, input_shape=input_shape, batch=batch, max_layers=max_layers
-        )
+        return build(spec, variant, input_shape=input_shape, batch=batch, max_layers=max_layers)
     except SpecError as exc:
         exc.builtin = builtin_model(spec, variant)
         raise
