@@ -384,9 +384,14 @@ class _Auditor:
             if isinstance(claim[key], bool) or not isinstance(claim[key], (str, int)):
                 raise self.fail(f"{key} must be text or a number", claim.line_of(key), where)
         raw = claim["value"]
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        is_shape = isinstance(raw, list) and all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in raw
+        )
+        if not is_shape and (isinstance(raw, bool) or not isinstance(raw, (str, int, float))):
             raise self.fail(
-                "value must be a number or a printed figure", claim.line_of("value"), where
+                "value must be a number, a printed figure or a shape such as [56, 56]",
+                claim.line_of("value"),
+                where,
             )
         for key in ("where", "text", "unit", "match", "expect", "kind", "reason"):
             if claim.get(key) is not None and not isinstance(claim[key], str):

@@ -179,10 +179,12 @@ def test_training_macs_equal_inference_macs_when_nothing_is_dropped():
     assert report.totals.train_macs == report.totals.macs
 
 
-def test_huge_training_macs_do_not_overflow():
-    """10**160 → 10**160 is 10**320 MACs, beyond the largest float (about 1.8e308)."""
-    report = _report(_linear(10**160, 10**160))
-    assert report.totals.train_macs == report.totals.macs == 10**320
+def test_huge_training_macs_stay_exact():
+    """At the size limits (10**15 per dimension and batch), 10**15 → 10**15 at batch 10**15
+    is 10**45 MACs; a float holds it only to 16 digits, so any float step would show."""
+    report = _report(_linear(10**15 - 1, 10**15 - 1), batch=10**15 - 1)
+    assert report.totals.macs == (10**15 - 1) ** 3
+    assert report.totals.train_macs == report.totals.macs
 
 
 NESTED_SURVIVAL = """

@@ -31,10 +31,16 @@ def allocation_errors(model: str) -> Iterator[None]:
     try:
         yield
     except (MemoryError, RuntimeError) as exc:
-        text = str(exc)
-        if not isinstance(exc, MemoryError) and not any(
-            word in text for word in ("allocate", "out of memory", "Out of memory")
-        ):
+        if not is_allocation_error(exc):
             raise
+        text = str(exc)
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         raise CnnCostError(f"{model} does not fit in memory at this size: {first[:160]}") from None
+
+
+def is_allocation_error(exc: BaseException) -> bool:
+    """Whether torch (or Python) failed to allocate memory, as opposed to another failure."""
+    text = str(exc)
+    return isinstance(exc, MemoryError) or any(
+        word in text for word in ("allocate", "out of memory", "Out of memory")
+    )

@@ -16,6 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from ..errors import CnnCostError
 from ..graph import Graph, Node
 from ..report import Report, analyze_graph
+from . import is_allocation_error
 from .module import build_module
 
 CHECKS = ("shape", "params", "buffers", "macs")
@@ -93,6 +94,8 @@ def verify(graph: Graph, device: str = "cpu") -> Verification:
         module = module.to(device)
         x = torch.randn(graph.batch, *graph.input_shape, device=device)
     except (RuntimeError, AssertionError) as exc:
+        if is_allocation_error(exc):
+            raise  # allocation_errors, around the whole command, says the model does not fit
         raise CnnCostError(f"cannot use device {device!r}: {str(exc).splitlines()[0]}") from exc
 
     rows = {layer.name: layer for layer in report.layers}

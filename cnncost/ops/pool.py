@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
@@ -162,7 +163,20 @@ def _adaptive_bins(size: int, bins: int) -> int:
     Bin i spans floor(i·S/B) to ceil((i+1)·S/B). The floors telescope to S, and each ceil
     adds one where B does not divide (i+1)·S, which is B − gcd(S, B) of the bins; closed
     form, so a huge `output` costs no time."""
-    return size + bins - math.gcd(size, bins)
+    return size + bins - _gcd(size, bins)
+
+
+def _gcd(a: Any, b: Any) -> Any:
+    """math.gcd, element-wise when a sweep passes numpy arrays of sizes. The sweep's float64
+    run only bounds magnitudes (to detect int64 overflow), so there a gcd of 1, which gives
+    the largest possible window total, is the safe answer."""
+    if isinstance(a, int) and isinstance(b, int):
+        return math.gcd(a, b)
+    import numpy as np
+
+    if np.result_type(a, b).kind == "f":
+        return np.ones_like(np.asarray(a) + np.asarray(b))
+    return np.gcd(a, b)
 
 
 def _adaptive_shape(a: Attrs, ins: list[Shape]) -> Shape:
