@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    need_rank,
+    no_macs,
+    numel,
+    register,
+)
 
 
 def _channels_first(a: Attrs, ins: list[Shape]) -> Shape:
@@ -23,6 +35,24 @@ def _batchnorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
         buffers=2 * c + 1 if a["track_running_stats"] else 0,
         elementwise=2 * numel(out),
         activations=numel(out),
+    )
+
+
+def _batchnorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input, and the batch mean and inverse standard deviation per channel (fp32)."""
+    return (Saved("input"), Saved("new", elements=2 * out[0], dtype="fp32", batched=False))
+
+
+def _lrn_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """torch's LocalResponseNorm is composite: the input (x·x and x / div), the squares
+    zero-padded by size − 1 channels (avg_pool3d), the scaled sum (pow) and its power (div)."""
+    c, h, w = ins[0]
+    padded = (c + a["size"] - 1) * h * w
+    return (
+        Saved("input"),
+        Saved("new", elements=padded),
+        Saved("new", elements=numel(out)),
+        Saved("new", elements=numel(out)),
     )
 
 
@@ -53,6 +83,8 @@ register(
         shape=_channels_first,
         cost=_batchnorm_cost,
         module=_batchnorm_module,
+        saves=_batchnorm_saves,
+        backward=no_macs,
         cost_doc=(
             "trainable C scales + C shifts; buffers C running means + C running variances + "
             "1 batch counter (as PyTorch's state_dict); element-wise ops 2 per element "
@@ -94,5 +126,8 @@ register(
             "the sum of squares, then scale, power and divide"
         ),
         module=_lrn_module,
+        saves=_lrn_saves,
+        backward=no_macs,
+        autocast="fp32",  # pow is on autocast's fp32 list
     )
 )

@@ -5,7 +5,20 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import FLOAT, INT, NONNEGATIVE, POSITIVE
 from .merge import torch_axis
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    no_macs,
+    numel,
+    register,
+    saves_nothing,
+    show,
+)
 from .window import FOLD
 
 _FREE = Cost()
@@ -47,6 +60,11 @@ def _shuffle_module(a: Attrs, ins: list[Shape], out: Shape):
     return ChannelShuffle(a["groups"])
 
 
+def _dropout_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The mask of kept elements (nothing when p = 0: torch returns the input)."""
+    return (Saved("new", elements=numel(out), dtype="mask"),) if a["p"] > 0 else ()
+
+
 def _flatten_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
@@ -74,6 +92,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_flatten_module,
+        saves=saves_nothing,
+        backward=no_macs,
         window=_flatten_window,
     )
 )
@@ -87,6 +107,9 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free at inference",
         module=_dropout_module,
+        saves=_dropout_saves,
+        train_output=lambda a: a["p"] > 0,  # input · mask, a new tensor
+        backward=no_macs,
     )
 )
 register(
@@ -98,6 +121,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free",
         module=_identity_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -127,6 +152,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_split_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -148,6 +175,8 @@ register(
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no arithmetic; stores its output (the transpose is copied)",
         module=_shuffle_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -160,6 +189,8 @@ INPUT = register(
         shape=lambda a, ins: a["shape"],
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="stores the input image",
+        saves=saves_nothing,
+        backward=no_macs,
         internal=True,
     )
 )

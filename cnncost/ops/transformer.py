@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, NONNEGATIVE, PAIR, PAIR0, POSITIVE, IntListKind, choice
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Grad,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    no_macs,
+    numel,
+    register,
+    saves_nothing,
+    show,
+)
 from .window import GLOBAL, Window
 
 _FREE = Cost()
@@ -60,6 +74,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_permute_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -91,6 +107,12 @@ def _layernorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _layernorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input, and each position's mean and inverse standard deviation (fp32)."""
+    positions = numel(ins[0]) // _normalized(a, ins[0])
+    return (Saved("input"), Saved("new", elements=2 * positions, dtype="fp32"))
+
+
 def _layernorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -114,6 +136,9 @@ register(
         shape=_layernorm_shape,
         cost=_layernorm_cost,
         module=_layernorm_module,
+        saves=_layernorm_saves,
+        backward=no_macs,
+        autocast="fp32",
         cost_doc=(
             "trainable D scales + D shifts (D = normalised features); no buffers; "
             "element-wise ops 5 per element with the affine (4 without), as fvcore counts: "
@@ -150,6 +175,9 @@ register(
         shape=_class_token_shape,
         cost=lambda a, ins, out: Cost(weights=ins[0][1], activations=numel(out)),
         module=_class_token_module,
+        saves=saves_nothing,
+        backward=no_macs,
+        autocast="fp32",  # concatenated with an fp32 parameter, so promoted to fp32
         cost_doc="D learned weights; no arithmetic; stores its output (torch.cat copies)",
     )
 )
@@ -178,6 +206,9 @@ register(
             weights=numel(out), elementwise=numel(out), activations=numel(out)
         ),
         module=_position_module,
+        saves=saves_nothing,
+        backward=no_macs,
+        autocast="fp32",  # adds an fp32 parameter, so promoted to fp32
         cost_doc="one learned weight per input element (N·D); 1 element-wise add per element",
     )
 )
@@ -206,6 +237,8 @@ register(
         shape=_select_shape,
         cost=lambda a, ins, out: _FREE,
         module=_select_module,
+        saves=saves_nothing,
+        backward=no_macs,
         cost_doc="free: a view",
     )
 )
@@ -237,6 +270,33 @@ def _attention_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _attention_products(x: Saved, features: int, scores: int, need: Need) -> tuple[Saved, ...]:
+    """What self-attention keeps, written as our torch modules compute it: the projection's
+    input and the heads' context (for the weight gradients: only when trainable), the
+    scaled q, and kᵀ and v copied into batched-matmul layout (each tokens·features), and the
+    softmax (heads·scores); under autocast the softmax is fp32 and A·V keeps a half copy."""
+    saved = [x] if need.weights else []
+    saved += [Saved("new", elements=features) for _ in range(3)]
+    saved.append(Saved("new", elements=scores, dtype="fp32" if need.amp else "act"))
+    if need.amp:
+        saved.append(Saved("new", elements=scores))
+    if need.weights:
+        saved.append(Saved("new", elements=features))
+    return tuple(saved)
+
+
+def _attention_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    n, d = ins[0]
+    return _attention_products(Saved("input"), n * d, a["heads"] * n * n, need)
+
+
+def _attention_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    """q/k/v projection: 3ND² to the input and 3ND² to its weights; Q·Kᵀ and A·V: 2N²D
+    each, back to both factors; output projection: ND² to the context and ND² to weights."""
+    n, d = ins[0]
+    return Grad(input=3 * n * d * d, weight=4 * n * d * d, inner=4 * n * n * d + n * d * d)
+
+
 def _attention_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import MultiheadSelfAttention
 
@@ -256,6 +316,9 @@ register(
         shape=_attention_shape,
         cost=_attention_cost,
         module=_attention_module,
+        saves=_attention_saves,
+        backward=_attention_backward,
+        autocast="half",
         window=lambda a, ins: GLOBAL,  # every token reads every token
         cost_doc=(
             "weights 3D² (q, k, v) + D² (output), biases 3D + D; MACs = 3ND² + N²D (Q·Kᵀ) "
@@ -311,6 +374,22 @@ def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _window_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """As multihead attention, over the windowed tokens. The projection reads a windowed
+    copy of the input, except where one unpadded window covers the map (then a view)."""
+    h, w, c = ins[0]
+    tokens, per_window, _ = _window_geometry(a, ins[0])
+    view = tokens == h * w == per_window
+    x = Saved("input") if view else Saved("new", elements=tokens * c)
+    return _attention_products(x, tokens * c, a["heads"] * tokens * per_window, need)
+
+
+def _window_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    c = ins[0][2]
+    t, m, _ = _window_geometry(a, ins[0])
+    return Grad(input=3 * t * c * c, weight=4 * t * c * c, inner=4 * t * m * c + t * c * c)
+
+
 def _window_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import ShiftedWindowAttention
 
@@ -340,6 +419,9 @@ register(
         shape=_window_shape,
         cost=_window_cost,
         module=_window_module,
+        saves=_window_saves,
+        backward=_window_backward,
+        autocast="half",
         # each position reads the M×M window it falls in
         window=lambda a, ins: Window(a["window"], (1, 1)),
         cost_doc=(
@@ -375,6 +457,8 @@ register(
         shape=_merge_shape,
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         module=_merge_module,
+        saves=saves_nothing,
+        backward=no_macs,
         window=lambda a, ins: Window((2, 2), (2, 2)),
         cost_doc="no weights, no arithmetic; stores its output (torch.cat copies)",
     )
@@ -391,6 +475,11 @@ def _scale_shape(a: Attrs, ins: list[Shape]) -> Shape:
     elif not x:
         raise ShapeError("needs an input with a feature dimension")
     return x
+
+
+def _scale_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """scale · x keeps x for the scale's gradient."""
+    return (Saved("input"),) if need.weights else ()
 
 
 def _scale_module(a: Attrs, ins: list[Shape], out: Shape):
@@ -414,6 +503,9 @@ register(
             weights=_normalized(a, ins[0]), elementwise=numel(out), activations=numel(out)
         ),
         module=_scale_module,
+        saves=_scale_saves,
+        backward=no_macs,
+        autocast="fp32",  # multiplies by an fp32 parameter, so promoted to fp32
         cost_doc="one learned weight per channel; 1 element-wise multiply per element",
     )
 )
