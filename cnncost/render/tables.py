@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..report import Report
-from .plain import LAYER_HEADER, compare_cells, footnote, heading, layer_cells, total_cells
+from ..training import Training
+from .plain import compare_cells, footnote, heading, layer_cells, layer_header, total_cells
 
 
 def render(table: Table, *extra: str) -> str:
@@ -32,19 +33,19 @@ def render(table: Table, *extra: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
-def layer_table(report: Report) -> str:
+def layer_table(report: Report, training: Training | None = None) -> str:
     table = Table(title=heading(report), box=box.SIMPLE_HEAD, title_justify="left")
-    for index, header in enumerate(LAYER_HEADER):
+    for index, header in enumerate(layer_header(training)):
         table.add_column(header, justify="right" if index >= 3 else "left", no_wrap=True)
-    for cells in layer_cells(report):
+    for cells in layer_cells(report, training):
         table.add_row(*cells, style="dim" if cells[3] == "0" and cells[4] == "0" else None)
     table.add_section()
-    table.add_row(*total_cells(report), style="bold")
-    return render(table, footnote(report))
+    table.add_row(*total_cells(report, training), style="bold")
+    return render(table, footnote(report, training))
 
 
-def compare_table(reports: Sequence[Report]) -> str:
-    header, rows = compare_cells(reports)
+def compare_table(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> str:
+    header, rows = compare_cells(reports, trainings)
     table = Table(
         box=box.SIMPLE_HEAD,
         title="Comparison (ratios against the first model)",
