@@ -10,7 +10,7 @@ from ..report import Report
 from ..training import OPTIMIZER_STATES, Training, TrainOptions
 
 
-def _patterns(ctx: click.Context, param: click.Parameter, value: str | None):
+def patterns(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
     patterns = tuple(p.strip() for p in value.split(",") if p.strip())
@@ -44,14 +44,14 @@ def train_options(func: Callable) -> Callable:
             ),
             click.option(
                 "--trainable",
-                callback=_patterns,
+                callback=patterns,
                 metavar="PATTERNS",
                 help="Train only these layers: comma-separated paths or globs, each with "
                 "everything under it (layer4,fc).",
             ),
             click.option(
                 "--freeze",
-                callback=_patterns,
+                callback=patterns,
                 metavar="PATTERNS",
                 help="Freeze these layers (paths or globs); the rest train.",
             ),

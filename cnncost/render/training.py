@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 from ..report import Report
 from ..training import UNITS, Training
 from .numbers import byte_size, grouped, scaled
+
+if TYPE_CHECKING:  # the backend's type, without importing torch
+    from ..backend.train_verify import TrainVerification
 
 LAYER_FIELDS = (
     "trainable",
@@ -121,3 +125,39 @@ def summary_lines(report: Report, training: Training) -> list[tuple[str, int, st
 
 def summary_note() -> str:
     return f"memory in bytes; {EXCLUDED}"
+
+
+def verify_text(v: TrainVerification) -> str:
+    """`cnncost verify --train`: the totals, torch's known over-count, any mismatch."""
+    labels = {
+        "backward_macs": "backward MACs (FlopCounterMode over backward)",
+        "saved_activation_bytes": "saved activations, bytes (saved_tensors_hooks)",
+    }
+    lines = [
+        f"verify --train {v.model} with torch on cpu: batch {v.batch}, train mode, one "
+        f"forward and backward step, {v.layers_checked} layers",
+        "",
+    ]
+    for check, (ours, theirs, excess) in v.totals.items():
+        mark = "ok " if ours + excess == theirs else "MISMATCH"
+        lines.append(
+            f"  {mark:<8} {labels[check]:<48} cnncost {grouped(ours):>18}   "
+            f"torch {grouped(theirs) if isinstance(theirs, int) else theirs:>18}"
+        )
+        if excess:
+            lines.append(
+                f"           torch counts {grouped(excess)} MACs too many: grouped-conv weight "
+                "gradients, (groups − 1) × forward MACs (pytorch PR #183405)"
+            )
+    lines.append("")
+    if v.ok:
+        lines.append("All layers agree exactly: backward MACs and saved activations.")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{len(v.mismatches)} mismatches:")
+    for m in v.mismatches:
+        lines.append(f"  {m.layer} ({m.op}) {m.check}: cnncost {m.cnncost}, torch {m.torch}")
+    return "\n".join(lines) + "\n"
+
+
+def verify_json(v: TrainVerification) -> str:
+    return json.dumps(v.to_dict(), indent=2) + "\n"
