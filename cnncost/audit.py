@@ -17,6 +17,7 @@ from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
+from .graph import Graph
 from .report import Report, Totals, analyze_graph
 from .spec import loads_spec
 from .yamlio import load_yaml
@@ -52,6 +53,14 @@ TOTAL_METRICS = {f.name for f in fields(Totals)}
 LAYER_METRICS = (TOTAL_METRICS - {"param_bytes", "train_params", "train_macs"}) | {
     "receptive_field",
     "jump",
+}
+# One training step's totals (cnncost/training.py), all layers trainable, plain SGD.
+TRAIN_METRICS = {
+    "backward_macs",
+    "backward_input_macs",
+    "backward_weight_macs",
+    "saved_activation_bytes",
+    "train_peak_bytes",
 }
 MATCHES = ("exact", "printed", "last_digit")
 KINDS = ("slip", "convention", "variant")
@@ -118,16 +127,31 @@ class _Auditor:
         self.file = file
         self.data = data
         self.reports: dict[tuple, Report] = {}
+        self.graphs: dict[tuple, Graph] = {}
 
     def fail(self, message: str, line: int | None = None, path: str | None = None) -> SpecError:
         return SpecError(message, file=self.file, line=line, path=path)
+
+    def training_total(self, compute: Any, where: str, metric: str) -> int:
+        """A training-step total of the model `compute` names (see TRAIN_METRICS)."""
+        from .training import TrainOptions, analyze_training
+
+        report = self.report(compute, where)
+        graph = self.graphs[self.key(compute)]
+        training = analyze_training(graph, report, TrainOptions(optimizer="sgd"))
+        return getattr(training.totals, metric)
+
+    def key(self, compute: Any) -> tuple:
+        shape = tuple(compute["input"]) if compute.get("input") else None
+        spec, batch = compute.get("spec"), compute.get("batch")
+        return (compute.get("model"), spec, shape, batch, compute.get("dtype", "fp32"))
 
     def report(self, compute: Any, where: str) -> Report:
         model, spec = compute.get("model"), compute.get("spec")
         if (model is None) == (spec is None):
             raise self.fail("'compute' needs exactly one of 'model' or 'spec'", compute.line, where)
-        shape = tuple(compute["input"]) if compute.get("input") else None
-        key = (model, spec, shape, compute.get("batch"), compute.get("dtype", "fp32"))
+        key = self.key(compute)
+        shape = key[2]
         if key not in self.reports:
             if model is not None:
                 from . import build_graph
@@ -137,6 +161,7 @@ class _Auditor:
                 parsed = loads_spec(str(spec), f"{self.file}:{where}")
                 graph = build(parsed, input_shape=shape, batch=compute.get("batch"))
             self.reports[key] = analyze_graph(graph, compute.get("dtype", "fp32"))
+            self.graphs[key] = graph
         return self.reports[key]
 
     def value(self, compute: Any, where: str) -> Fraction:
@@ -170,6 +195,8 @@ class _Auditor:
                     )
                 value = getattr(layers[name], metric)
                 total += value[0] if isinstance(value, tuple) else value
+        elif metric in TRAIN_METRICS:
+            total = self.training_total(compute, where, metric)
         else:
             if metric not in TOTAL_METRICS:
                 raise self.fail(
