@@ -25,6 +25,7 @@ import torch
 from torch.autograd.graph import saved_tensors_hooks
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..errors import CnnCostError
 from ..graph import Graph
 from ..report import analyze_graph
 from ..training import Training, TrainOptions, analyze_training
@@ -150,7 +151,12 @@ def verify_training(
     with saved_tensors_hooks(pack, lambda t: t):
         for step in module.steps:
             current["layer"] = step.node.name
-            out = step.module(*(values[i] for i in step.node.inputs))
+            try:
+                out = step.module(*(values[i] for i in step.node.inputs))
+            except (ValueError, RuntimeError) as exc:
+                raise CnnCostError(
+                    f"torch cannot train layer {step.node.name!r}: {str(exc).splitlines()[0]}"
+                ) from exc
             values[step.node.name] = out
             claim(out, step.node.name)
             for name in step.release:
