@@ -49,6 +49,7 @@ UNITS = {
     "transient_bytes": "the largest output gradient and input gradient alive together",
     "train_peak_bytes": "weights + gradients + optimizer + saved activations + transient; "
     "allocator workspace and cached blocks excluded",
+    "inference_weight_bytes": "parameters and buffers of the inference layers",
     "inference_activation_bytes": "most activations alive at once at inference",
     "inference_peak_bytes": "inference weights + inference_activation_bytes",
 }
