@@ -226,3 +226,12 @@ def test_amp_keeps_master_weights_in_fp32_and_activations_in_half():
     assert layers["a"].saved_activation_bytes == 2 * n * 3 * h * w + 2 * 8 * 27
     # bn runs in its input's type (half); its statistics stay fp32
     assert layers["bn"].saved_activation_bytes == 2 * n * 8 * h * w + 4 * 16
+
+
+def test_every_op_is_in_the_training_docs():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "training.md").read_text(encoding="utf-8")
+    table = [line for line in text.splitlines() if line.startswith("| `")]
+    for name in OPS:
+        assert any(f"`{name}`" in line for line in table), name
