@@ -204,12 +204,17 @@ class _Walk:
             return self.act
         if not node.inputs:
             return FIXED_BYTES["fp32"]  # the image batch
-        rule = node.op.autocast
+        rule = self.autocast(node)
         if rule == "half":
             return HALF_BYTES
-        if rule == "fp32":
+        if rule in ("fp32", "promote"):
             return FIXED_BYTES["fp32"]
         return max(inputs)
+
+    def autocast(self, node: Node) -> str:
+        """The op's autocast rule on this device."""
+        op = node.op
+        return op.autocast_cpu if self.options.device == "cpu" and op.autocast_cpu else op.autocast
 
     def storage_bytes(self, name: str) -> int:
         owner = self.nodes[self.owner[name]]
@@ -220,7 +225,7 @@ class _Walk:
         self.saved[key] = (first, size, max(p, survival))
 
     def saved_item(self, node: Node, index: int, item: Saved, survival: Fraction) -> None:
-        amp, rule = self.options.amp, node.op.autocast
+        amp, rule = self.options.amp, self.autocast(node)
         if item.source == "new":
             per = {"act": self.bytes[node.name], "mask": self.mask_bytes(node)}
             size = item.elements * (self.batch if item.batched else 1)
@@ -257,10 +262,10 @@ class _Walk:
             survival = Fraction(str(node.survival))
             grad_in = grad_w = 0
             if self.requires[node.name]:
-                need = Need(needs, trains, self.options.amp)
+                need = Need(needs, trains, self.options.amp, self.options.device)
                 for index, item in enumerate(node.op.saves(attrs, ins, node.shape, need)):
                     self.saved_item(node, index, item, survival)
-                if self.options.amp and node.op.autocast == "half" and cost.weights:
+                if self.options.amp and self.autocast(node) == "half" and cost.weights:
                     key = ("new", node.name, "weights")  # autocast's half copy of the weights
                     self.keep(key, node.name, cost.weights * HALF_BYTES, survival)
                 grad = node.op.backward(attrs, ins, node.shape)

@@ -43,7 +43,8 @@ def test_every_op_declares_its_saved_tensors_and_backward_macs():
     for name, op in OPS.items():
         assert op.saves is not None, name
         assert op.backward is not None, name
-        assert op.autocast in ("half", "fp32", "same"), name
+        assert op.autocast in ("half", "fp32", "promote", "same"), name
+        assert op.autocast_cpu in (None, "half", "fp32", "promote", "same"), name
 
 
 @pytest.mark.parametrize(("h", "w"), [(8, 8), (193, 257), (31, 17)])

@@ -62,6 +62,7 @@ class TrainVerification:
             "schema": "cnncost.verify_train/1",
             "model": self.model,
             "batch": self.batch,
+            "amp": self.training.options.amp,
             "ok": self.ok,
             "layers_checked": self.layers_checked,
             "checks": list(CHECKS),
@@ -108,12 +109,15 @@ def _macs(flops: int) -> int | float:
 
 
 def verify_training(
-    graph: Graph, trainable: tuple[str, ...] | None = None, freeze: tuple[str, ...] = ()
+    graph: Graph,
+    trainable: tuple[str, ...] | None = None,
+    freeze: tuple[str, ...] = (),
+    amp: bool = False,
 ) -> TrainVerification:
     """Run one forward and backward step of `graph` on the CPU and compare it with the
     analytic training cost, layer by layer."""
     report = analyze_graph(graph)
-    options = TrainOptions(optimizer="sgd", trainable=trainable, freeze=freeze, device="cpu")
+    options = TrainOptions("sgd", amp, trainable, freeze, device="cpu")
     training = analyze_training(graph, report, options)
     result = TrainVerification(training, graph.model, graph.batch)
     torch.manual_seed(0)
@@ -148,7 +152,8 @@ def verify_training(
     sinks = [graph.output, *(n.name for n in graph.nodes if n.train_only and n.name not in readers)]
     x = torch.randn(graph.batch, *graph.input_shape)
     values: dict[str, torch.Tensor] = {module.input_name: x}
-    with saved_tensors_hooks(pack, lambda t: t):
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp)
+    with saved_tensors_hooks(pack, lambda t: t), autocast:
         for step in module.steps:
             current["layer"] = step.node.name
             try:

@@ -20,6 +20,7 @@ Examples:
   cnncost verify googlenet --format json
   cnncost verify resnet50 --train --batch 2 --input 3x64x64
   cnncost verify resnet50 --train --trainable layer4,fc --batch 2
+  cnncost verify vit_b_32 --train --amp --batch 2
 
 Exit status: 0 when every count agrees, 1 on any mismatch, 2 on a usage or spec error.
 Needs PyTorch: pip install 'cnncost[torch]'.""",
@@ -38,13 +39,28 @@ Needs PyTorch: pip install 'cnncost[torch]'.""",
     help="Check a training step instead (CPU, train mode): backward MACs and saved "
     "activations per layer.",
 )
+@click.option(
+    "--amp",
+    is_flag=True,
+    help="With --train: under torch.autocast on the CPU (bf16), against cnncost --amp with "
+    "the CPU's autocast lists.",
+)
 @click.option("--trainable", callback=patterns, metavar="PATTERNS", help="With --train.")
 @click.option("--freeze", callback=patterns, metavar="PATTERNS", help="With --train.")
 @format_option(("text", "json"))
 @shape_options
 @output_option
 def verify(
-    model: str, device: str, train: bool, trainable, freeze, fmt: str, input_shape, batch, output
+    model: str,
+    device: str,
+    train: bool,
+    amp: bool,
+    trainable,
+    freeze,
+    fmt: str,
+    input_shape,
+    batch,
+    output,
 ) -> None:
     """Build MODEL in torch and check every layer's shape, parameters and MACs.
 
@@ -66,13 +82,13 @@ def verify(
         from ..render import training as render
 
         graph = build_graph(model, input_shape=input_shape, batch=batch)
-        checked = verify_training(graph, trainable, freeze or ())
+        checked = verify_training(graph, trainable, freeze or (), amp)
         emit(render.verify_json(checked) if fmt == "json" else render.verify_text(checked), output)
         if not checked.ok:
             sys.exit(1)
         return
-    if trainable or freeze:
-        raise click.UsageError("--trainable and --freeze need --train")
+    if trainable or freeze or amp:
+        raise click.UsageError("--amp, --trainable and --freeze need --train")
     from ..backend.timing import check_device
     from ..backend.verify import verify as run_verify
     from ..render.measure import verify_json, verify_text

@@ -97,13 +97,18 @@ def _deform_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
 def _deform_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
     """The input (offset conv, grid_sample); the sampling grid (a (y, x) pair per point);
     when modulated the sigmoid mask and the unmodulated samples; and the sampled columns
-    for the main weights' gradient."""
+    for the main weights' gradient. Under autocast grid_sample runs in fp32: it keeps fp32
+    copies of the input and grid, and samples in fp32."""
     c_in, taps = ins[0][0], a["kernel"][0] * a["kernel"][1]
     points = a["offset_groups"] * taps * out[1] * out[2]
     samples = c_in * taps * out[1] * out[2]
-    saved = [Saved("input"), Saved("new", elements=2 * points)]
+    sampling = "fp32" if need.amp else "act"
+    saved = [Saved("input"), Saved("new", elements=2 * points, dtype=sampling)]
+    if need.amp:
+        saved.append(Saved("new", elements=numel(ins[0]), dtype="fp32"))
     if a["modulated"]:
-        saved += [Saved("new", elements=points), Saved("new", elements=samples)]
+        saved.append(Saved("new", elements=points))
+        saved.append(Saved("new", elements=samples, dtype=sampling))
     if need.weights:
         saved.append(Saved("new", elements=samples))
     return tuple(saved)

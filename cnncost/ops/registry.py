@@ -80,12 +80,13 @@ class Saved:
 
 @dataclass(frozen=True)
 class Need:
-    """What autograd needs from one layer: a gradient for each input, for its parameters,
-    and whether autocast (AMP) runs it."""
+    """What autograd needs from one layer: a gradient for each input, for its parameters;
+    whether autocast (AMP) runs it, and on which device's op lists ("cuda" or "cpu")."""
 
     inputs: tuple[bool, ...]
     weights: bool
     amp: bool = False
+    device: str = "cuda"
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,12 @@ class OpDef:
     window: WindowRule | None = None
     saves: SavedRule | None = None
     backward: BackwardRule | None = None
-    # Under torch.autocast: "half" ops compute in fp16/bf16, "fp32" ops in fp32, and the
-    # rest ("same") in the widest type of their inputs.
+    # Under CUDA's torch.autocast: "half" ops cast their inputs to fp16/bf16 and "fp32" ops
+    # to fp32 (keeping their own cast copies); "promote" ops meet an fp32 parameter, so type
+    # promotion makes their output fp32; the rest ("same") run in their inputs' widest type.
     autocast: str = "same"
+    # The CPU's autocast (bf16), where its op lists differ from CUDA's; None: the same.
+    autocast_cpu: str | None = None
     # True where training writes a new output though inference stores none (dropout).
     train_output: Callable[[Attrs], bool] | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -139,6 +139,7 @@ register(
         saves=_layernorm_saves,
         backward=no_macs,
         autocast="fp32",
+        autocast_cpu="same",  # layer_norm is on CUDA's fp32 list, not on the CPU's
         cost_doc=(
             "trainable D scales + D shifts (D = normalised features); no buffers; "
             "element-wise ops 5 per element with the affine (4 without), as fvcore counts: "
@@ -177,7 +178,7 @@ register(
         module=_class_token_module,
         saves=saves_nothing,
         backward=no_macs,
-        autocast="fp32",  # concatenated with an fp32 parameter, so promoted to fp32
+        autocast="promote",  # concatenated with an fp32 parameter
         cost_doc="D learned weights; no arithmetic; stores its output (torch.cat copies)",
     )
 )
@@ -208,7 +209,7 @@ register(
         module=_position_module,
         saves=saves_nothing,
         backward=no_macs,
-        autocast="fp32",  # adds an fp32 parameter, so promoted to fp32
+        autocast="promote",  # adds an fp32 parameter
         cost_doc="one learned weight per input element (N·D); 1 element-wise add per element",
     )
 )
@@ -270,15 +271,17 @@ def _attention_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
-def _attention_products(x: Saved, features: int, scores: int, need: Need) -> tuple[Saved, ...]:
+def _attention_products(
+    x: Saved, features: int, scores: int, need: Need, fp32_softmax: bool
+) -> tuple[Saved, ...]:
     """What self-attention keeps, written as our torch modules compute it: the projection's
     input and the heads' context (for the weight gradients: only when trainable), the
     scaled q, and kᵀ and v copied into batched-matmul layout (each tokens·features), and the
-    softmax (heads·scores); under autocast the softmax is fp32 and A·V keeps a half copy."""
+    softmax (heads·scores). Under autocast an fp32 softmax also leaves A·V a half copy."""
     saved = [x] if need.weights else []
     saved += [Saved("new", elements=features) for _ in range(3)]
-    saved.append(Saved("new", elements=scores, dtype="fp32" if need.amp else "act"))
-    if need.amp:
+    saved.append(Saved("new", elements=scores, dtype="fp32" if fp32_softmax else "act"))
+    if fp32_softmax:
         saved.append(Saved("new", elements=scores))
     if need.weights:
         saved.append(Saved("new", elements=features))
@@ -287,7 +290,9 @@ def _attention_products(x: Saved, features: int, scores: int, need: Need) -> tup
 
 def _attention_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
     n, d = ins[0]
-    return _attention_products(Saved("input"), n * d, a["heads"] * n * n, need)
+    # CUDA's autocast runs softmax in fp32; the CPU's leaves it in bf16
+    fp32 = need.amp and need.device == "cuda"
+    return _attention_products(Saved("input"), n * d, a["heads"] * n * n, need, fp32)
 
 
 def _attention_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
@@ -381,7 +386,9 @@ def _window_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[S
     tokens, per_window, _ = _window_geometry(a, ins[0])
     view = tokens == h * w == per_window
     x = Saved("input") if view else Saved("new", elements=tokens * c)
-    return _attention_products(x, tokens * c, a["heads"] * tokens * per_window, need)
+    # the fp32 relative position bias promotes the scores, and so the softmax, to fp32
+    scores = a["heads"] * tokens * per_window
+    return _attention_products(x, tokens * c, scores, need, need.amp)
 
 
 def _window_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
@@ -505,7 +512,7 @@ register(
         module=_scale_module,
         saves=_scale_saves,
         backward=no_macs,
-        autocast="fp32",  # multiplies by an fp32 parameter, so promoted to fp32
+        autocast="promote",  # multiplies by an fp32 parameter
         cost_doc="one learned weight per channel; 1 element-wise multiply per element",
     )
 )

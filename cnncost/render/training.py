@@ -133,8 +133,9 @@ def verify_text(v: TrainVerification) -> str:
         "backward_macs": "backward MACs (FlopCounterMode over backward)",
         "saved_activation_bytes": "saved activations, bytes (saved_tensors_hooks)",
     }
+    amp = ", autocast bf16" if v.training.options.amp else ""
     lines = [
-        f"verify --train {v.model} with torch on cpu: batch {v.batch}, train mode, one "
+        f"verify --train {v.model} with torch on cpu{amp}: batch {v.batch}, train mode, one "
         f"forward and backward step, {v.layers_checked} layers",
         "",
     ]

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import cnncost  # noqa: E402
+from cnncost.backend.module import build_module  # noqa: E402
 from cnncost.backend.train_verify import verify_training  # noqa: E402
 from cnncost.build import build  # noqa: E402
 from cnncost.ops import OPS  # noqa: E402
@@ -61,6 +62,25 @@ def test_a_training_step_agrees_with_torch(model, shape, trainable):
     if model == "googlenet":
         aux = [n.name for n in graph.nodes if n.train_only]
         assert sum(result.training.by_name[a].backward_macs for a in aux) > 0
+
+
+@pytest.mark.parametrize(("model", "shape"), [("resnet50", (3, 64, 64)), ("vit_b_32", None)])
+def test_a_training_step_under_autocast_agrees_with_torch(model, shape):
+    """CPU autocast (bf16): half conv/linear/matmul outputs with their cast copies of inputs
+    and weights, fp32 batch-norm statistics; ViT's layer norm meets fp32 tensors."""
+    graph = cnncost.build_graph(model, input_shape=shape, batch=2)
+    result = verify_training(graph, amp=True)
+    assert result.mismatches == []
+    saved, torch_saved, _ = result.totals["saved_activation_bytes"]
+    assert saved == torch_saved
+    # autocast's bf16 copies of the conv/linear weights are saved too (2 bytes each)
+    module = build_module(graph)
+    weights = sum(
+        m.weight.numel()
+        for m in module.modules()
+        if isinstance(m, torch.nn.Conv2d | torch.nn.Linear)
+    )
+    assert saved > 2 * weights
 
 
 def test_depthwise_conv_backward_is_twice_its_forward_not_65_times():
@@ -121,3 +141,5 @@ def test_cli_verify_train(run):
     assert "Expected more than 1 value per channel" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("verify", "resnet18", "--trainable", "fc")
     assert code == 2 and "--train" in err
+    code, out, _ = run(*args, "--batch", "2", "--amp", "--format", "json")
+    assert code == 0 and json.loads(out)["amp"] is True
