@@ -83,6 +83,16 @@ def test_a_training_step_under_autocast_agrees_with_torch(model, shape):
     assert saved > 2 * weights
 
 
+def test_stochastic_depth_checks_the_step_where_every_block_runs():
+    graph = cnncost.build_graph("resnet110_stochastic_depth", batch=2)
+    result = verify_training(graph)
+    assert result.mismatches == []
+    ours, theirs, _ = result.totals["backward_macs"]
+    assert ours == theirs == sum(layer.backward_macs for layer in result.training.layers)
+    # the reported totals are expectations over survival: below the every-block step
+    assert result.training.totals.backward_macs < ours
+
+
 def test_depthwise_conv_backward_is_twice_its_forward_not_65_times():
     spec = """
     name: dw
