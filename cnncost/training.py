@@ -31,7 +31,7 @@ OPTIMIZER_STATES = {
     "adamw": 2,  # exp_avg, exp_avg_sq
 }
 HALF_BYTES = 2  # fp16 and bf16 alike: what torch.autocast computes conv/linear/matmul in
-FIXED_BYTES = {"fp32": 4, "int64": 8}
+FIXED_BYTES = {"fp32": 4, "half": HALF_BYTES, "int64": 8}
 
 UNITS = {
     "trainable_params": "parameters that receive a gradient (--trainable / --freeze), "

@@ -45,12 +45,15 @@ def _batchnorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tupl
 
 def _lrn_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
     """torch's LocalResponseNorm is composite: the input (x·x and x / div), the squares
-    zero-padded by size − 1 channels (avg_pool3d), the scaled sum (pow) and its power (div)."""
+    zero-padded by size − 1 channels (avg_pool3d), the scaled sum (pow) and its power (div).
+    Under autocast pow runs in fp32 (so the output is fp32), and avg_pool3d in fp32 on the
+    CPU but in half on CUDA."""
     c, h, w = ins[0]
     padded = (c + a["size"] - 1) * h * w
+    squares = ("fp32" if need.device == "cpu" else "half") if need.amp else "act"
     return (
         Saved("input"),
-        Saved("new", elements=padded),
+        Saved("new", elements=padded, dtype=squares),
         Saved("new", elements=numel(out)),
         Saved("new", elements=numel(out)),
     )
@@ -128,6 +131,6 @@ register(
         module=_lrn_module,
         saves=_lrn_saves,
         backward=no_macs,
-        autocast="fp32",  # pow is on autocast's fp32 list
+        autocast="promote",  # pow runs in fp32; the input is kept as it is
     )
 )

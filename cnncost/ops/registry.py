@@ -67,8 +67,9 @@ class Saved:
     other layers may also keep (an in-place op's output is its input), so the training
     analysis counts each storage once. "new" is a tensor of the op's own (batch statistics,
     pooling indices, a dropout mask, attention's products): `elements` per sample, or per
-    batch when not `batched`. dtype "act" is the op's activation type; "fp32", "int64" are
-    fixed; "mask" is dropout's (1-byte bool on CUDA, the activation type on the CPU).
+    batch when not `batched`. dtype "act" is the op's activation type; "fp32", "half" (fp16
+    or bf16) and "int64" are fixed; "mask" is dropout's (1-byte bool on CUDA, the
+    activation type on the CPU).
     """
 
     source: str
