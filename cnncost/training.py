@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from .errors import CnnCostError
@@ -119,7 +120,7 @@ class Training:
     totals: TrainTotals
     forward_macs: int  # the training forward pass's expected MACs
 
-    @property
+    @cached_property
     def by_name(self) -> dict[str, TrainLayer]:
         return {layer.name: layer for layer in self.layers}
 
