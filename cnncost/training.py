@@ -305,6 +305,8 @@ def analyze_training(graph: Graph, report: Report, options: TrainOptions) -> Tra
         raise CnnCostError(
             f"unknown optimizer {options.optimizer!r}; use one of {', '.join(OPTIMIZER_STATES)}"
         )
+    if report.dropped:  # a training-only branch does not fit at this input size
+        raise CnnCostError(f"no training figures: {report.training_note}")
     walk = _Walk(graph, report, options)
     layers = walk.run()
     expected_in = sum(layer.backward_input_macs * layer.survival for layer in layers)

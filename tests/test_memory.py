@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cnncost.build import build
 from cnncost.memory import estimate_memory, peak_live_activations
 from cnncost.report import analyze_graph
@@ -33,9 +35,23 @@ def test_peak_live_by_hand():
     assert peak_live_activations(_report(batch=3)) == 3 * 192
 
 
-def test_inference_and_training_estimates():
+def test_inference_estimate():
     report = _report()
     params = (2 + 2) + (8 + 4) + (8 + 4)  # weights + biases of a, b, c
     assert report.totals.params == params
     inference = estimate_memory(report)
     assert inference.total_bytes == 4 * (params + 192)
+
+
+def test_training_memory_of_a_dropped_branch_is_refused_in_one_line():
+    """Where the auxiliary head does not fit, inference memory stands; training has none."""
+    from test_training_branches import SMALL_AUX
+
+    from cnncost.errors import CnnCostError
+    from cnncost.training import TrainOptions, analyze_training
+
+    graph = build(loads_spec(SMALL_AUX, "net.yaml"), input_shape=(3, 16, 16))
+    report = analyze_graph(graph)
+    assert estimate_memory(report).param_bytes == 4 * report.totals.params
+    with pytest.raises(CnnCostError, match=r"^no training figures: the training-only branch 'aux'"):
+        analyze_training(graph, report, TrainOptions())

@@ -2,12 +2,14 @@
 
 from . import (  # noqa: F401  (importing a command module registers it)
     audit_cmd,
+    chart,
     compare,
     hardware_cmd,
     list_cmd,
     ops_cmd,
     roofline,
     show,
+    sweep,
     time_cmd,
     verify,
 )

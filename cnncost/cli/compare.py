@@ -17,16 +17,19 @@ Examples:
   cnncost compare inception_naive inception_bottleneck
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
   cnncost compare vgg16 resnet50 googlenet --format json
+  cnncost compare resnet50 efficientnet_b4 --accuracy
   cnncost compare resnet50 vgg16 --train --batch 32 --amp""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
+@click.option("--accuracy", is_flag=True, help="Add published top-1/top-5 accuracy.")
 @model_options
 @train_options
 @output_option
 def compare(
     models: Sequence[str],
     fmt: str,
+    accuracy: bool,
     input_shape,
     batch,
     dtype,
@@ -61,4 +64,13 @@ def compare(
             "csv": plain.compare_csv,
             "markdown": plain.compare_markdown,
         }[fmt](reports, trainings)
+    if accuracy:
+        from .. import accuracy as acc
+
+        if fmt == "json":
+            text = acc.add_to_json(text)
+        elif fmt == "csv":
+            text = acc.add_to_csv(text)
+        else:
+            text += "\n" + acc.lines(list(models))
     emit(text, output)

@@ -14,6 +14,7 @@ from .registry import (
     no_macs,
     numel,
     register,
+    same_vshape,
     stores_output,
 )
 
@@ -98,6 +99,7 @@ for _name, (_doc, _attrs, _class, _saved) in _ACTIVATIONS.items():
             category="activation",
             attrs=_attrs,
             shape=_same,
+            vshape=same_vshape,
             cost=_pointwise_cost,
             cost_doc="no weights; 1 element-wise op per element",
             module=_torch_module(_class),

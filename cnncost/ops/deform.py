@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
-from .conv import conv_shape
+from .conv import conv_shape, conv_vshape
 from .registry import (
     Attr,
     Attrs,
@@ -55,6 +55,11 @@ def _deform_shape(a: Attrs, ins: list[Shape]) -> Shape:
             f"input channels {x[0]} are not divisible by offset_groups={a['offset_groups']}"
         )
     return conv_shape(a, ins)  # the sampling grid is the plain convolution's
+
+
+def _deform_vshape(a: Attrs, ins: list) -> tuple:
+    out, bad = conv_vshape(a, ins)
+    return out, bad | (ins[0][0] % a["offset_groups"] != 0)
 
 
 def _deform_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
@@ -176,6 +181,7 @@ register(
         saves=_deform_saves,
         backward=_deform_backward,
         autocast="half",
+        vshape=_deform_vshape,
         window=_deform_window,
         cost_doc=(
             "offset conv (C_in → (2, or 3 if modulated)·offset_groups·kh·kw channels, same "

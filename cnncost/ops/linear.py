@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, POSITIVE
-from .registry import Attr, Attrs, Cost, Need, OpDef, Saved, Shape, matmul_grad, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    array_safe,
+    matmul_grad,
+    numel,
+    register,
+)
 from .window import MIX
 
 
@@ -48,6 +60,7 @@ register(
             Attr("bias", BOOL, True, "learn one bias per output feature"),
         ),
         shape=_linear_shape,
+        vshape=array_safe(_linear_shape),
         cost=_linear_cost,
         module=_linear_module,
         window=lambda a, ins: MIX,

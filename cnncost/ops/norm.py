@@ -12,6 +12,7 @@ from .registry import (
     OpDef,
     Saved,
     Shape,
+    array_safe,
     need_rank,
     no_macs,
     numel,
@@ -84,6 +85,7 @@ register(
             Attr("track_running_stats", BOOL, True, "keep running mean and variance buffers"),
         ),
         shape=_channels_first,
+        vshape=array_safe(_channels_first),
         cost=_batchnorm_cost,
         module=_batchnorm_module,
         saves=_batchnorm_saves,
@@ -121,6 +123,7 @@ register(
             Attr("k", FLOAT, 1.0, "additive constant"),
         ),
         shape=_lrn_shape,
+        vshape=array_safe(_lrn_shape),
         cost=lambda a, ins, out: Cost(
             elementwise=(a["size"] + 3) * numel(out), activations=numel(out)
         ),

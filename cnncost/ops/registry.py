@@ -117,6 +117,11 @@ WindowRule = Callable[[Attrs, list[Shape]], Any]
 SavedRule = Callable[[Attrs, list[Shape], Shape, Need], tuple[Saved, ...]]
 # Its backward MACs per sample.
 BackwardRule = Callable[[Attrs, list[Shape], Shape], Grad]
+# The shape rule for many input sizes at once (`cnncost sweep`): each dimension of a shape is
+# an int or an integer array over the sweep's points. It returns the output shape and where
+# the op cannot run: False, or a boolean array (True at a failing point). It never raises
+# for a per-point failure; failing points get their message from the scalar rule.
+VectorShapeRule = Callable[[Attrs, list[Any]], tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,10 @@ class OpDef:
     autocast_cpu: str | None = None
     # True where training writes a new output though inference stores none (dropout).
     train_output: Callable[[Attrs], bool] | None = None
+    # The shape rule's array form for sweeps (cnncost/sweep.py). Cost rules need none: they
+    # are written to be safe on array dimensions (+ - * // and comparisons only), and
+    # tests/ops/test_ops_vector.py checks each against itself point by point.
+    vshape: VectorShapeRule | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
     defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -221,6 +230,21 @@ def matmul_grad(macs: int) -> Grad:
     """A conv or matrix product: its input gradient and its weight gradient each take as
     many MACs as the forward product (gradient times weights, gradient times inputs)."""
     return Grad(input=macs, weight=macs)
+
+
+def same_vshape(a: Attrs, ins: list[Any]) -> tuple[Any, bool]:
+    """Vector shape rule of an op whose output has its (first) input's shape."""
+    return ins[0], False
+
+
+def array_safe(rule: ShapeRule) -> VectorShapeRule:
+    """Vector shape rule from a scalar one that only checks rank and attributes (which do not
+    vary between the points of a sweep) and computes dims with + - * // alone."""
+
+    def vshape(a: Attrs, ins: list[Any]) -> tuple[Any, bool]:
+        return rule(a, ins), False
+
+    return vshape
 
 
 def stores_output(attrs: Attrs, out: Shape) -> int:
