@@ -122,3 +122,16 @@ def test_usage_errors_are_one_line_exit_2(run):
     assert len(err.strip().splitlines()) == 1
     code, _, err = run("show", "resnet18", "--train", "--optimizer", "lion")
     assert code == 2
+
+
+def test_a_training_branch_that_does_not_fit_refuses_train_in_one_line(run, tmp_path):
+    from test_training_branches import SMALL_AUX
+
+    spec = tmp_path / "aux.yaml"
+    spec.write_text(SMALL_AUX, encoding="utf-8")
+    code, out, err = run("show", str(spec), "--input", "3x16x16", "--train")
+    assert code == 2 and out == ""
+    assert "no training figures: the training-only branch 'aux'" in err
+    assert len(err.strip().splitlines()) == 1
+    code, _, _ = run("show", str(spec), "--input", "3x16x16")
+    assert code == 0  # inference still counts
