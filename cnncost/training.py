@@ -5,8 +5,8 @@ Each op declares what it saves and its backward MACs (cnncost/ops); this module 
 graph to decide what autograd actually does: which layers are trainable (--trainable,
 --freeze), which tensors need a gradient (nothing below the lowest trainable layer), which
 in-place ops really run in place, and which saved tensors share one storage (counted once).
-Counts are exact integers; expectations under stochastic depth are exact Fractions, rounded
-once at the end.
+Counts are exact integers; expectations under stochastic depth are exact Fractions (the
+graph's survival probabilities), rounded once at the end.
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ class _Walk:
             trains = node.name in self.trainable and params > 0
             needs = tuple(self.requires[i] for i in node.inputs)
             self.requires[node.name] = trains or any(needs)
-            survival = Fraction(str(node.survival))
+            survival = Fraction(node.survival)  # exact (the graph keeps a Fraction)
             grad_in = grad_w = 0
             if self.requires[node.name]:
                 need = Need(needs, trains, self.options.amp, self.options.device)
@@ -344,5 +344,4 @@ def analyze_training(graph: Graph, report: Report, options: TrainOptions) -> Tra
         inference_activation_bytes=live,
         inference_peak_bytes=inference_weights + live,
     )
-    forward = round(sum(r.macs * Fraction(str(r.survival)) for r in report.layers))
-    return Training(options, tuple(layers), totals, forward)
+    return Training(options, tuple(layers), totals, report.totals.train_macs or 0)
