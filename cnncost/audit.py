@@ -18,6 +18,7 @@ from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
+from .graph import Graph
 from .limits import check_shape, excerpt
 from .ops.registry import OPS
 from .report import DTYPE_BYTES, Report, Totals, analyze_graph
@@ -82,6 +83,14 @@ RELATIONS = {
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
+}
+# One training step's totals (cnncost/training.py), all layers trainable, plain SGD.
+TRAIN_METRICS = {
+    "backward_macs",
+    "backward_input_macs",
+    "backward_weight_macs",
+    "saved_activation_bytes",
+    "train_peak_bytes",
 }
 _SCALE = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 
@@ -191,6 +200,7 @@ class _Auditor:
         self.source = source  # the claims file's path, against which specs are found
         self.data = data
         self.reports: dict[tuple, Report] = {}
+        self.graphs: dict[tuple, Graph] = {}
 
     def fail(self, message: str, line: int | None = None, path: str | None = None) -> SpecError:
         return SpecError(message, file=self.file, line=line, path=path)
@@ -263,12 +273,26 @@ class _Auditor:
             )
         return f"{path}:{variant}" if variant else str(path)
 
+    def training_total(self, compute: Any, where: str, metric: str) -> int:
+        """A training-step total of the model `compute` names (see TRAIN_METRICS)."""
+        from .training import TrainOptions, analyze_training
+
+        report = self.report(compute, where)
+        graph = self.graphs[self.key(compute)]
+        training = analyze_training(graph, report, TrainOptions(optimizer="sgd"))
+        return getattr(training.totals, metric)
+
+    def key(self, compute: Any) -> tuple:
+        shape = tuple(compute["input"]) if compute.get("input") else None
+        spec, batch = compute.get("spec"), compute.get("batch")
+        return (compute.get("model"), spec, shape, batch, compute.get("dtype", "fp32"))
+
     def report(self, compute: Any, where: str) -> Report:
         model, spec = compute.get("model"), compute.get("spec")
         if (model is None) == (spec is None):
             raise self.fail("'compute' needs exactly one of 'model' or 'spec'", compute.line, where)
-        shape = tuple(compute["input"]) if compute.get("input") else None
-        key = (model, spec, shape, compute.get("batch"), compute.get("dtype", "fp32"))
+        key = self.key(compute)
+        shape = key[2]
         if key not in self.reports:
             if model is not None:
                 from . import build_graph
@@ -284,6 +308,7 @@ class _Auditor:
             else:
                 graph = self.inline(compute, shape, where)
             self.reports[key] = analyze_graph(graph, compute.get("dtype", "fp32"))
+            self.graphs[key] = graph
         return self.reports[key]
 
     def inline(self, compute: Any, shape: Any, where: str) -> Any:
@@ -344,6 +369,8 @@ class _Auditor:
                         )
                     return value
                 total += value
+        elif metric in TRAIN_METRICS:
+            total = self.training_total(compute, where, metric)
         else:
             if metric not in TOTAL_METRICS:
                 raise self.fail(

@@ -1,27 +1,31 @@
 """Predicted peak memory of running a model, to set beside what torch measures.
 
 Inference keeps a layer's output only until its last reader has run, so the peak is the
-largest set of outputs alive at once. Training keeps every stored output for the backward
-pass and a gradient for every parameter. Both add the parameters themselves.
+largest set of outputs alive at once. A training step's peak comes from training.py:
+weights, gradients, optimizer state, the saved activations and the largest transient.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .errors import CnnCostError
 from .report import Report
+
+if TYPE_CHECKING:
+    from .training import Training
 
 
 @dataclass(frozen=True)
 class MemoryEstimate:
     param_bytes: int
-    activation_bytes: int  # live at the peak (inference) or all stored (training)
+    activation_bytes: int  # live at the peak (inference), or saved + the largest transient
     gradient_bytes: int
+    optimizer_bytes: int = 0
 
     @property
     def total_bytes(self) -> int:
-        return self.param_bytes + self.activation_bytes + self.gradient_bytes
+        return self.param_bytes + self.activation_bytes + self.gradient_bytes + self.optimizer_bytes
 
 
 def peak_live_activations(report: Report) -> int:
@@ -53,14 +57,16 @@ def peak_live_activations(report: Report) -> int:
     return peak
 
 
-def estimate_memory(report: Report, backward: bool) -> MemoryEstimate:
-    """Training runs the training-only branches too; inference leaves them out."""
+def estimate_memory(report: Report) -> MemoryEstimate:
+    """Inference: the weights and the most activations alive at once (training-only
+    branches left out)."""
     size = report.bytes_per_element
-    if backward:
-        if report.totals.train_params is None:
-            raise CnnCostError(f"no training memory: {report.training_note}")
-        params = report.totals.train_params * size
-        stored = sum(layer.activations for layer in report.layers) * size
-        return MemoryEstimate(params, stored, params)
     params = report.totals.params * size
     return MemoryEstimate(params, peak_live_activations(report) * size, 0)
+
+
+def training_memory(training: Training) -> MemoryEstimate:
+    """A training step's peak, itemised as docs/training.md says."""
+    t = training.totals
+    saved = t.saved_activation_bytes + t.transient_bytes
+    return MemoryEstimate(t.weight_bytes, saved, t.gradient_bytes, t.optimizer_bytes)

@@ -35,15 +35,12 @@ def test_peak_live_by_hand():
     assert peak_live_activations(_report(batch=3)) == 3 * 192
 
 
-def test_inference_and_training_estimates():
+def test_inference_estimate():
     report = _report()
     params = (2 + 2) + (8 + 4) + (8 + 4)  # weights + biases of a, b, c
     assert report.totals.params == params
-    inference = estimate_memory(report, backward=False)
+    inference = estimate_memory(report)
     assert inference.total_bytes == 4 * (params + 192)
-    training = estimate_memory(report, backward=True)
-    # every stored output (input 16, a 32, b 64, c 64, sum 64) plus weights and gradients
-    assert training.total_bytes == 4 * (2 * params + 16 + 32 + 64 + 64 + 64)
 
 
 def test_training_memory_of_a_dropped_branch_is_refused_in_one_line():
@@ -51,8 +48,10 @@ def test_training_memory_of_a_dropped_branch_is_refused_in_one_line():
     from test_training_branches import SMALL_AUX
 
     from cnncost.errors import CnnCostError
+    from cnncost.training import TrainOptions, analyze_training
 
-    report = analyze_graph(build(loads_spec(SMALL_AUX, "net.yaml"), input_shape=(3, 16, 16)))
-    assert estimate_memory(report, backward=False).param_bytes == 4 * report.totals.params
-    with pytest.raises(CnnCostError, match=r"^no training memory: the training-only branch 'aux'"):
-        estimate_memory(report, backward=True)
+    graph = build(loads_spec(SMALL_AUX, "net.yaml"), input_shape=(3, 16, 16))
+    report = analyze_graph(graph)
+    assert estimate_memory(report).param_bytes == 4 * report.totals.params
+    with pytest.raises(CnnCostError, match=r"^no training figures: the training-only branch 'aux'"):
+        analyze_training(graph, report, TrainOptions())

@@ -14,6 +14,7 @@ from torch import nn
 
 from ..errors import CnnCostError
 from ..graph import Graph, Node, dropped_note
+from ..training import shared_tensors
 
 # Called after every layer with its node and output: how verify and per-layer timing watch.
 StepHook = Callable[[Node, torch.Tensor], None]
@@ -35,7 +36,7 @@ class SpecModule(nn.Module):
         super().__init__()
         self.graph = graph
         self.input_name = graph.nodes[0].name
-        shared = _shared_tensors(graph)
+        shared = shared_tensors(graph)
         modules = {}
         for node in graph.nodes[1:]:
             attrs = dict(node.attrs)
@@ -97,22 +98,6 @@ def _plan(graph: Graph, modules: dict[str, nn.Module], with_train_only: bool) ->
         )
         steps.append(Step(node, modules[node.name], release))
     return tuple(steps)
-
-
-def _shared_tensors(graph: Graph) -> set[str]:
-    """Layers whose output an in-place op must not overwrite: the network input, outputs
-    read by more than one layer, and views (flatten, a channel slice) of such outputs."""
-    readers: dict[str, int] = {}
-    for node in graph.nodes:
-        for name in node.inputs:
-            readers[name] = readers.get(name, 0) + 1
-    shared = {graph.nodes[0].name}
-    for node in graph.nodes:
-        stored = node.op.cost(node.attrs, list(node.input_shapes), node.shape).activations
-        is_view = node.inputs and not stored and not node.attrs.get("inplace")
-        if readers.get(node.name, 0) > 1 or (is_view and node.inputs[0] in shared):
-            shared.add(node.name)
-    return shared
 
 
 def _safe(part: str) -> str:

@@ -48,6 +48,8 @@ class Timing:
     runs: list[float]
     peak_memory_bytes: int | None
     layer_runs: dict[str, float] = field(default_factory=dict)  # median s per layer
+    optimizer: str | None = None  # the optimizer stepped after each backward
+    amp: bool = False  # under torch.autocast
 
     @property
     def median_s(self) -> float:
@@ -85,6 +87,8 @@ class Timing:
             "images_per_s": self.images_per_s,
             "peak_memory_bytes": self.peak_memory_bytes,
             "layers_median_s": self.layer_runs or None,
+            "optimizer": self.optimizer,
+            "amp": self.amp,
         }
 
 
@@ -165,7 +169,18 @@ def _prepare(
     return module, x
 
 
-def _step(model: Any, x: torch.Tensor, backward: bool) -> Callable[[], Any]:
+# The torch.optim optimizer of each --optimizer, with the state docs/training.md counts.
+OPTIMIZERS: dict[str, Callable[[Any], torch.optim.Optimizer]] = {
+    "sgd": lambda params: torch.optim.SGD(params, lr=1e-3),
+    "momentum": lambda params: torch.optim.SGD(params, lr=1e-3, momentum=0.9),
+    "adam": lambda params: torch.optim.Adam(params, lr=1e-4),
+    "adamw": lambda params: torch.optim.AdamW(params, lr=1e-4),
+}
+
+
+def _step(
+    model: Any, x: torch.Tensor, backward: bool, optimizer: str | None = None, amp: bool = False
+) -> Callable[[], Any]:
     if not backward:
 
         def forward() -> Any:
@@ -174,10 +189,16 @@ def _step(model: Any, x: torch.Tensor, backward: bool) -> Callable[[], Any]:
 
         return forward
 
+    stepper = OPTIMIZERS[optimizer](model.parameters()) if optimizer else None
+
     def train_step() -> None:
         for p in model.parameters():
             p.grad = None
-        model(x).float().sum().backward()
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            loss = model(x).float().sum()
+        loss.backward()
+        if stepper is not None:
+            stepper.step()
 
     return train_step
 
@@ -194,8 +215,12 @@ def time_graph(
     runs: int = 10,
     per_layer: bool = False,
     progress: Progress | None = None,
+    optimizer: str | None = None,
+    amp: bool = False,
 ) -> Timing:
-    """Time the whole model (and, with per_layer, each layer's forward on its own)."""
+    """Time the whole model (and, with per_layer, each layer's forward on its own). With
+    backward, `optimizer` steps after each backward (its state allocated in the warm-up)
+    and `amp` runs the forward under torch.autocast (bf16) with fp32 weights."""
     check_device(device)
     if dtype not in TORCH_DTYPES:
         raise CnnCostError(f"unknown dtype {dtype!r}; use one of {', '.join(TORCH_DTYPES)}")
@@ -204,7 +229,7 @@ def time_graph(
         module, x = _prepare(graph, device, dtype, channels_last)
         module.train(backward)
         model: Any = torch.compile(module) if compile else module
-        step = _step(model, x, backward)
+        step = _step(model, x, backward, optimizer, amp)
         clock = _Clock(device)
         total = warmup + runs
         for i in range(warmup):
@@ -233,6 +258,8 @@ def time_graph(
         runs=measured,
         peak_memory_bytes=peak,
         layer_runs=layers,
+        optimizer=optimizer if backward else None,
+        amp=amp and backward,
     )
 
 

@@ -9,6 +9,7 @@ import click
 from .app import cli
 from .layout_options import table_options
 from .options import analyze, emit, format_option, model_options, output_option
+from .train_options import train_options, training_of, wants_training
 
 
 @cli.command(
@@ -17,33 +18,54 @@ Examples:
   cnncost compare inception_naive inception_bottleneck
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
   cnncost compare vgg16 resnet50 googlenet --format json
-  cnncost compare resnet50 efficientnet_b4 --accuracy""",
+  cnncost compare resnet50 efficientnet_b4 --accuracy
+  cnncost compare resnet50 vgg16 --train --batch 32 --amp""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
 @click.option("--accuracy", is_flag=True, help="Add published top-1/top-5 accuracy.")
 @model_options
+@train_options
 @output_option
 @table_options
 def compare(
-    models: Sequence[str], fmt: str, accuracy: bool, input_shape, batch, dtype, output
+    models: Sequence[str],
+    fmt: str,
+    accuracy: bool,
+    input_shape,
+    batch,
+    dtype,
+    train: bool,
+    optimizer: str,
+    amp: bool,
+    trainable,
+    freeze,
+    output,
 ) -> None:
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
-    reports = [analyze(m, input_shape, batch, dtype) for m in models]
+    trainings = None
+    if wants_training(train, optimizer, amp, trainable, freeze):
+        pairs = [
+            training_of(m, input_shape, batch, dtype, optimizer, amp, trainable, freeze)
+            for m in models
+        ]
+        reports, trainings = [r for r, _ in pairs], [t for _, t in pairs]
+    else:
+        reports = [analyze(m, input_shape, batch, dtype) for m in models]
     from ..render import plain
 
     if fmt == "table":
         from ..render.tables import compare_table
 
-        text = compare_table(reports)
+        text = compare_table(reports, trainings)
     else:
         text = {
             "json": plain.compare_json,
             "csv": plain.compare_csv,
             "markdown": plain.compare_markdown,
-        }[fmt](reports)
+        }[fmt](reports, trainings)
     if accuracy:
         from .. import accuracy as acc
 

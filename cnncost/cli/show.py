@@ -7,6 +7,7 @@ import click
 from .app import cli
 from .layout_options import table_options
 from .options import FORMATS, analyze, emit, model_options, output_option
+from .train_options import train_options, training_of, wants_training
 
 
 @cli.command(
@@ -19,6 +20,8 @@ Examples:
   cnncost show resnet18 --input 3x160x160 --format csv -o resnet18.csv
   cnncost spec resnet18 -o my_net.yaml         a built-in as YAML to edit, then:
   cnncost show my_net.yaml --dtype bf16 --batch 64
+  cnncost show resnet50 --train --batch 64 --optimizer adam --amp
+  cnncost show resnet50 --train --trainable layer4,fc --table
 """,
 )
 @click.argument("model")
@@ -43,6 +46,7 @@ Examples:
 @click.option("--top", type=click.IntRange(min=1), help="Keep the table's first K rows.")
 @table_options
 @model_options
+@train_options
 @output_option
 def show(
     model: str,
@@ -54,6 +58,11 @@ def show(
     input_shape,
     batch,
     dtype,
+    train: bool,
+    optimizer: str,
+    amp: bool,
+    trainable,
+    freeze,
     output,
 ) -> None:
     """Count one model: a built-in name, a spec.yaml, or spec.yaml:VARIANT."""
@@ -63,22 +72,28 @@ def show(
     if view and fmt not in (None, "table"):
         raise click.UsageError("--depth, --sort and --top shape the table; drop --format " + fmt)
     fmt = "table" if as_table or view else (fmt or "summary")
-    report = analyze(model, input_shape, batch, dtype)
+    training = None
+    if wants_training(train, optimizer, amp, trainable, freeze):
+        report, training = training_of(
+            model, input_shape, batch, dtype, optimizer, amp, trainable, freeze
+        )
+    else:
+        report = analyze(model, input_shape, batch, dtype)
     from ..render import plain
 
     if fmt == "table":
         from ..render.tables import layer_table
 
-        text = layer_table(report, depth, sort, top)
+        text = layer_table(report, depth, sort, top, training)
     elif fmt == "summary":
         from ..render.layout import fit_lines
 
-        text = fit_lines(plain.summary(report))
+        text = fit_lines(plain.summary(report, training))
     else:
         text = {
             "summary": plain.summary,
             "json": plain.to_json,
             "csv": plain.to_csv,
             "markdown": plain.to_markdown,
-        }[fmt](report)
+        }[fmt](report, training)
     emit(text, output)

@@ -25,6 +25,7 @@ Examples:
   cnncost time resnet50 --device cuda --batch 256 --dtype bf16 --backward --compile
   cnncost time mobilenet_v2 --device cuda --layers        which layers miss their roofline
   cnncost time vgg16 --batch 8 --runs 5                    on the CPU
+  cnncost time resnet50 --device cuda --batch 64 --backward --optimizer adam --amp
 
 Needs PyTorch: pip install 'cnncost[torch]'. fp32 is strict fp32 (TF32 off); ask for
 tf32 to let convolutions and matmuls use TF32 tensor cores. On the CPU the roofline is
@@ -47,6 +48,18 @@ memory copy); --hardware NAME uses a table entry instead. On a GPU it is the dat
     help="Weights, inputs and arithmetic in this type.",
 )
 @click.option("--backward", is_flag=True, help="Time forward + backward (a training step).")
+@click.option(
+    "--optimizer",
+    type=click.Choice(("sgd", "momentum", "adam", "adamw")),
+    help="With --backward: step this optimizer too; its state enters the measured and the "
+    "predicted peak (docs/training.md).",
+)
+@click.option(
+    "--amp",
+    is_flag=True,
+    help="With --backward: the forward under torch.autocast (bf16), fp32 weights; keep "
+    "--dtype fp32.",
+)
 @click.option("--compile", "compiled", is_flag=True, help="Run through torch.compile.")
 @click.option("--channels-last", is_flag=True, help="NHWC memory format for weights and input.")
 @click.option(
@@ -72,6 +85,8 @@ def time_cmd(
     batch,
     dtype,
     backward,
+    optimizer,
+    amp,
     compiled,
     channels_last,
     runs,
@@ -87,14 +102,19 @@ def time_cmd(
     from ..backend import allocation_errors, require_torch
 
     require_torch()
+    if (optimizer or amp) and not backward:
+        raise click.UsageError("--optimizer and --amp need --backward")
+    if amp and dtype != "fp32":
+        raise click.UsageError("--amp keeps fp32 weights and autocasts to bf16: leave --dtype fp32")
     from .. import build_graph
     from ..backend.timing import check_device, time_graph
     from ..hardware import hardware_table, pick_hardware
-    from ..memory import estimate_memory
+    from ..memory import estimate_memory, training_memory
     from ..render.measure import timing_json, timing_text
     from ..render.progress import progress_bar
     from ..report import analyze_graph
     from ..roofline import roofline as predict
+    from ..training import TrainOptions, analyze_training
 
     check_device(device)
     graph = build_graph(model, input_shape=input_shape, batch=batch)
@@ -123,8 +143,14 @@ def time_cmd(
             runs=runs,
             per_layer=per_layer,
             progress=progress,
+            optimizer=optimizer,
+            amp=amp,
         )
-    memory = estimate_memory(report, backward)
+    if backward:
+        options = TrainOptions(optimizer or "sgd", amp, device=device)
+        memory = training_memory(analyze_training(graph, report, options))
+    else:
+        memory = estimate_memory(report)
     if fmt == "json":
         text = timing_json(timing, rl, memory)
     else:

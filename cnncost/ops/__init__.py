@@ -11,14 +11,31 @@ from . import (  # noqa: F401  (registration)
     tensor,
     transformer,
 )
-from .registry import OPS, REQUIRED, Attr, Cost, OpDef, Shape, get_op, numel, public_ops, show
+from .registry import (
+    OPS,
+    REQUIRED,
+    Attr,
+    Cost,
+    Grad,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    get_op,
+    numel,
+    public_ops,
+    show,
+)
 
 __all__ = [
     "OPS",
     "REQUIRED",
     "Attr",
     "Cost",
+    "Grad",
+    "Need",
     "OpDef",
+    "Saved",
     "Shape",
     "get_op",
     "numel",

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Grad,
+    OpDef,
+    Shape,
+    matmul_grad,
+    need_rank,
+    numel,
+    register,
+    saves_input,
+)
 from .window import Window, dilated, same_padding_out, window_out, window_out_v
 
 
@@ -56,6 +68,10 @@ def _conv_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _conv_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    return matmul_grad(_conv_cost(a, ins, out).macs)
+
+
 def _conv_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -91,6 +107,9 @@ register(
         module=_conv_module,
         vshape=conv_vshape,
         window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),
+        saves=saves_input,  # convolution_backward reads the input whatever needs a gradient
+        backward=_conv_backward,
+        autocast="half",
         cost_doc=(
             "weights out·kh·kw·(C_in/groups); MACs = output elements · kh·kw·(C_in/groups); "
             "the bias adds (one per output element) count as element-wise ops"

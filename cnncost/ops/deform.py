@@ -14,7 +14,19 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
 from .conv import conv_shape, conv_vshape
-from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Grad,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    need_rank,
+    numel,
+    register,
+)
 from .window import Window, dilated
 
 # Element-wise work of the bilinear sampling (docs/counting.md, "Deformable convolution").
@@ -71,6 +83,40 @@ def _deform_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
         elementwise=(n_out if a["bias"] else 0) + off_ch * positions + sampling,
         activations=n_out + off_ch * positions,  # the output and the offset field
     )
+
+
+def _deform_macs(a: Attrs, ins: list[Shape], out: Shape) -> tuple[int, int]:
+    """Forward MACs of the main conv and of the offset conv."""
+    c_in, taps = ins[0][0], a["kernel"][0] * a["kernel"][1]
+    main = numel(out) * taps * (c_in // a["groups"])
+    return main, offset_channels(a) * out[1] * out[2] * taps * c_in
+
+
+def _deform_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    """The offset conv back to the input; the main product back to the sampled columns
+    (bilinear sampling's own gradient has no MACs); both weight gradients."""
+    main, offset = _deform_macs(a, ins, out)
+    return Grad(input=offset, weight=main + offset, inner=main)
+
+
+def _deform_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input (offset conv, grid_sample); the sampling grid (a (y, x) pair per point);
+    when modulated the sigmoid mask and the unmodulated samples; and the sampled columns
+    for the main weights' gradient. Under autocast grid_sample runs in fp32: it keeps fp32
+    copies of the input and grid, and samples in fp32."""
+    c_in, taps = ins[0][0], a["kernel"][0] * a["kernel"][1]
+    points = a["offset_groups"] * taps * out[1] * out[2]
+    samples = c_in * taps * out[1] * out[2]
+    sampling = "fp32" if need.amp else "act"
+    saved = [Saved("input"), Saved("new", elements=2 * points, dtype=sampling)]
+    if need.amp:
+        saved.append(Saved("new", elements=numel(ins[0]), dtype="fp32"))
+    if a["modulated"]:
+        saved.append(Saved("new", elements=points))
+        saved.append(Saved("new", elements=samples, dtype=sampling))
+    if need.weights:
+        saved.append(Saved("new", elements=samples))
+    return tuple(saved)
 
 
 def _deform_window(a: Attrs, ins: list[Shape]) -> Window:
@@ -132,6 +178,9 @@ register(
         shape=_deform_shape,
         cost=_deform_cost,
         module=_deform_module,
+        saves=_deform_saves,
+        backward=_deform_backward,
+        autocast="half",
         vshape=_deform_vshape,
         window=_deform_window,
         cost_doc=(

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    array_safe,
+    matmul_grad,
+    numel,
+    register,
+)
 from .window import MIX
 
 
@@ -27,6 +39,11 @@ def _linear_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _linear_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """addmm keeps its input only to compute the weight gradient."""
+    return (Saved("input"),) if need.weights else ()
+
+
 def _linear_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -47,6 +64,9 @@ register(
         cost=_linear_cost,
         module=_linear_module,
         window=lambda a, ins: MIX,
+        saves=_linear_saves,
+        backward=lambda a, ins, out: matmul_grad(_linear_cost(a, ins, out).macs),
+        autocast="half",
         cost_doc=("weights in·out; MACs = in·out per row; bias adds count as element-wise ops"),
     )
 )

@@ -6,7 +6,21 @@ from typing import Any
 
 from ..errors import ShapeError
 from ..values import BOOL, INT
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show, stores_output
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    no_macs,
+    numel,
+    register,
+    saves_nothing,
+    show,
+    stores_output,
+)
 
 
 def torch_axis(dim: int, rank: int) -> int:
@@ -82,6 +96,24 @@ def _combine_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=(len(ins) - 1) * numel(out), activations=stores_output(a, out))
 
 
+def _multiply_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """mul keeps each factor only if the other needs a gradient; in place it keeps a copy of
+    the first factor as it was. Further factors multiply the running product (a new tensor)."""
+    first, second = need.inputs[0], need.inputs[1]
+    saved = [Saved("input", 1)] if first else []
+    if second:
+        inplace = a["inplace"] and ins[0] == out
+        saved.append(Saved("new", elements=numel(ins[0])) if inplace else Saved("input", 0))
+    running = first or second
+    for index in range(2, len(ins)):
+        if running:
+            saved.append(Saved("input", index))
+        if need.inputs[index]:
+            saved.append(Saved("new", elements=numel(out)))
+        running = running or need.inputs[index]
+    return tuple(saved)
+
+
 def _add_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import Add
 
@@ -116,6 +148,8 @@ register(
         vshape=_add_vshape,
         cost=_combine_cost,
         module=_add_module,
+        saves=saves_nothing,
+        backward=no_macs,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
     )
 )
@@ -130,6 +164,8 @@ register(
         vshape=_broadcast_vshape,
         cost=_combine_cost,
         module=_multiply_module,
+        saves=_multiply_saves,
+        backward=no_macs,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
     )
 )
@@ -178,5 +214,7 @@ register(
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no weights, no arithmetic; stores its output (a copy)",
         module=_concat_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )

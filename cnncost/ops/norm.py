@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, need_rank, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    array_safe,
+    need_rank,
+    no_macs,
+    numel,
+    register,
+)
 
 
 def _channels_first(a: Attrs, ins: list[Shape]) -> Shape:
@@ -23,6 +36,27 @@ def _batchnorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
         buffers=2 * c + 1 if a["track_running_stats"] else 0,
         elementwise=2 * numel(out),
         activations=numel(out),
+    )
+
+
+def _batchnorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input, and the batch mean and inverse standard deviation per channel (fp32)."""
+    return (Saved("input"), Saved("new", elements=2 * out[0], dtype="fp32", batched=False))
+
+
+def _lrn_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """torch's LocalResponseNorm is composite: the input (x·x and x / div), the squares
+    zero-padded by size − 1 channels (avg_pool3d), the scaled sum (pow) and its power (div).
+    Under autocast pow runs in fp32 (so the output is fp32), and avg_pool3d in fp32 on the
+    CPU but in half on CUDA."""
+    c, h, w = ins[0]
+    padded = (c + a["size"] - 1) * h * w
+    squares = ("fp32" if need.device == "cpu" else "half") if need.amp else "act"
+    return (
+        Saved("input"),
+        Saved("new", elements=padded, dtype=squares),
+        Saved("new", elements=numel(out)),
+        Saved("new", elements=numel(out)),
     )
 
 
@@ -54,6 +88,8 @@ register(
         vshape=array_safe(_channels_first),
         cost=_batchnorm_cost,
         module=_batchnorm_module,
+        saves=_batchnorm_saves,
+        backward=no_macs,
         cost_doc=(
             "trainable C scales + C shifts; buffers C running means + C running variances + "
             "1 batch counter (as PyTorch's state_dict); element-wise ops 2 per element "
@@ -96,5 +132,8 @@ register(
             "the sum of squares, then scale, power and divide"
         ),
         module=_lrn_module,
+        saves=_lrn_saves,
+        backward=no_macs,
+        autocast="promote",  # pow runs in fp32; the input is kept as it is
     )
 )

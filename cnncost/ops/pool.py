@@ -7,7 +7,22 @@ from typing import Any
 
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
-from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, need_rank, numel, register
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    array_safe,
+    need_rank,
+    no_macs,
+    numel,
+    register,
+    saves_input,
+    saves_nothing,
+)
 from .window import GLOBAL, Window, dilated, window_out, window_out_v
 
 _COST_DOC = "no weights; element-wise ops = window size per output element"
@@ -48,6 +63,11 @@ def _window_vshape(a: Attrs, ins: list) -> tuple:
 def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     kh, kw = a["kernel"]
     return Cost(elementwise=numel(out) * kh * kw, activations=numel(out))
+
+
+def _max_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input and the int64 index of each output's maximum."""
+    return (Saved("input"), Saved("new", elements=numel(out), dtype="int64"))
 
 
 def _maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
@@ -92,6 +112,8 @@ register(
         cost=_window_cost,
         cost_doc=_COST_DOC,
         module=_maxpool_module,
+        saves=_max_saves,
+        backward=no_macs,
         window=lambda a, ins: Window(
             dilated(a["kernel"], a["dilation"]), a["stride"] or a["kernel"]
         ),
@@ -111,6 +133,8 @@ register(
         cost=_window_cost,
         cost_doc=_COST_DOC,
         module=_avgpool_module,
+        saves=saves_input,  # avg_pool2d_backward takes the input (for its shape)
+        backward=no_macs,
         window=lambda a, ins: Window(a["kernel"], a["stride"] or a["kernel"]),
     )
 )
@@ -138,9 +162,11 @@ def _global_maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
     return nn.AdaptiveMaxPool2d(1)
 
 
-for _name, _what, _module in (
-    ("global_avgpool", "average", _global_avgpool_module),
-    ("global_maxpool", "maximum", _global_maxpool_module),
+# The global average is torch's mean, which keeps nothing; the global maximum keeps its
+# input and indices.
+for _name, _what, _module, _saves in (
+    ("global_avgpool", "average", _global_avgpool_module, saves_nothing),
+    ("global_maxpool", "maximum", _global_maxpool_module, _max_saves),
 ):
     register(
         OpDef(
@@ -152,6 +178,8 @@ for _name, _what, _module in (
             cost=_global_cost,
             cost_doc="no weights; element-wise ops = H·W per channel",
             module=_module,
+            saves=_saves,
+            backward=no_macs,
             window=lambda a, ins: GLOBAL,
         )
     )
@@ -209,6 +237,11 @@ def _adaptive_window(a: Attrs, ins: list[Shape]) -> Window:
     return Window((_widest_bin(h, oh), _widest_bin(w, ow)), (max(1, h // oh), max(1, w // ow)))
 
 
+def _adaptive_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """torch turns a 1×1 output into a mean, which keeps nothing; otherwise the input."""
+    return () if tuple(a["output"]) == (1, 1) else (Saved("input"),)
+
+
 def _adaptive_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -225,6 +258,8 @@ register(
         vshape=array_safe(_adaptive_shape),
         cost=_adaptive_cost,
         module=_adaptive_module,
+        saves=_adaptive_saves,
+        backward=no_macs,
         window=_adaptive_window,
         cost_doc="no weights; element-wise ops = the summed sizes of PyTorch's adaptive windows",
     )

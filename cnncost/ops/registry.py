@@ -59,6 +59,52 @@ class Cost:
     activations: int = 0
 
 
+@dataclass(frozen=True)
+class Saved:
+    """One tensor an op keeps for its backward pass, as torch.autograd saves it.
+
+    source "input" is the op's input `index` and "output" its own output: both are tensors
+    other layers may also keep (an in-place op's output is its input), so the training
+    analysis counts each storage once. "new" is a tensor of the op's own (batch statistics,
+    pooling indices, a dropout mask, attention's products): `elements` per sample, or per
+    batch when not `batched`. dtype "act" is the op's activation type; "fp32", "half" (fp16
+    or bf16) and "int64" are fixed; "mask" is dropout's (1-byte bool on CUDA, the
+    activation type on the CPU).
+    """
+
+    source: str
+    index: int = 0
+    elements: int = 0
+    dtype: str = "act"
+    batched: bool = True
+
+
+@dataclass(frozen=True)
+class Need:
+    """What autograd needs from one layer: a gradient for each input, for its parameters;
+    whether autocast (AMP) runs it, and on which device's op lists ("cuda" or "cpu")."""
+
+    inputs: tuple[bool, ...]
+    weights: bool
+    amp: bool = False
+    device: str = "cuda"
+
+
+@dataclass(frozen=True)
+class Grad:
+    """Backward multiply-accumulates of one layer for a single sample.
+
+    input: the gradient with respect to the layer's input (skipped when no input needs one);
+    weight: the gradients of its parameters (skipped when frozen); inner: back through the
+    layer's own intermediate products (attention's Q·Kᵀ and A·V), needed whenever the
+    layer runs backward at all.
+    """
+
+    input: int = 0
+    weight: int = 0
+    inner: int = 0
+
+
 ShapeRule = Callable[[Attrs, list[Shape]], Shape]
 CostRule = Callable[[Attrs, list[Shape], Shape], Cost]
 # Builds the op as a torch.nn.Module (the optional backend). The rule imports torch itself,
@@ -67,6 +113,10 @@ ModuleRule = Callable[[Attrs, list[Shape], Shape], Any]
 # How the op widens the receptive field: a window.Window, GLOBAL, FOLD, MIX, or None for
 # an op that keeps each position to itself (activations, normalisation, adds).
 WindowRule = Callable[[Attrs, list[Shape]], Any]
+# What the op keeps for backward (docs/training.md), given what needs a gradient.
+SavedRule = Callable[[Attrs, list[Shape], Shape, Need], tuple[Saved, ...]]
+# Its backward MACs per sample.
+BackwardRule = Callable[[Attrs, list[Shape], Shape], Grad]
 # The shape rule for many input sizes at once (`cnncost sweep`): each dimension of a shape is
 # an int or an integer array over the sweep's points. It returns the output shape and where
 # the op cannot run: False, or a boolean array (True at a failing point). It never raises
@@ -90,6 +140,16 @@ class OpDef:
     internal: bool = False
     module: ModuleRule | None = None
     window: WindowRule | None = None
+    saves: SavedRule | None = None
+    backward: BackwardRule | None = None
+    # Under CUDA's torch.autocast: "half" ops cast their inputs to fp16/bf16 and "fp32" ops
+    # to fp32 (keeping their own cast copies); "promote" ops meet an fp32 parameter, so type
+    # promotion makes their output fp32; the rest ("same") run in their inputs' widest type.
+    autocast: str = "same"
+    # The CPU's autocast (bf16), where its op lists differ from CUDA's; None: the same.
+    autocast_cpu: str | None = None
+    # True where training writes a new output though inference stores none (dropout).
+    train_output: Callable[[Attrs], bool] | None = None
     # The shape rule's array form for sweeps (cnncost/sweep.py). Cost rules need none: they
     # are written to be safe on array dimensions (+ - * // and comparisons only), and
     # tests/ops/test_ops_vector.py checks each against itself point by point.
@@ -148,6 +208,28 @@ def need_rank(shape: Shape, rank: int) -> None:
     if len(shape) != rank:
         layout = {3: "C×H×W", 1: "features"}.get(rank, f"rank {rank}")
         raise ShapeError(f"needs a {layout} input, got {show(shape)}")
+
+
+def saves_nothing(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    return ()
+
+
+def saves_input(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    return (Saved("input"),)
+
+
+def saves_output(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    return (Saved("output"),)
+
+
+def no_macs(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    return Grad()
+
+
+def matmul_grad(macs: int) -> Grad:
+    """A conv or matrix product: its input gradient and its weight gradient each take as
+    many MACs as the forward product (gradient times weights, gradient times inputs)."""
+    return Grad(input=macs, weight=macs)
 
 
 def same_vshape(a: Attrs, ins: list[Any]) -> tuple[Any, bool]:

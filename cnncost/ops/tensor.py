@@ -9,12 +9,16 @@ from .registry import (
     Attr,
     Attrs,
     Cost,
+    Need,
     OpDef,
+    Saved,
     Shape,
     array_safe,
+    no_macs,
     numel,
     register,
     same_vshape,
+    saves_nothing,
     show,
 )
 from .window import FOLD
@@ -58,6 +62,11 @@ def _shuffle_module(a: Attrs, ins: list[Shape], out: Shape):
     return ChannelShuffle(a["groups"])
 
 
+def _dropout_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The mask of kept elements (nothing when p = 0: torch returns the input)."""
+    return (Saved("new", elements=numel(out), dtype="mask"),) if a["p"] > 0 else ()
+
+
 def _flatten_shape(a: Attrs, ins: list[Shape]) -> Shape:
     (x,) = ins
     if not x:
@@ -86,6 +95,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_flatten_module,
+        saves=saves_nothing,
+        backward=no_macs,
         window=_flatten_window,
     )
 )
@@ -100,6 +111,9 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free at inference",
         module=_dropout_module,
+        saves=_dropout_saves,
+        train_output=lambda a: a["p"] > 0,  # input · mask, a new tensor
+        backward=no_macs,
     )
 )
 register(
@@ -112,6 +126,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free",
         module=_identity_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -147,6 +163,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_split_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -169,6 +187,8 @@ register(
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no arithmetic; stores its output (the transpose is copied)",
         module=_shuffle_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -182,6 +202,8 @@ INPUT = register(
         vshape=lambda a, ins: (a["shape"], False),
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="stores the input image",
+        saves=saves_nothing,
+        backward=no_macs,
         internal=True,
     )
 )

@@ -10,7 +10,22 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, NONNEGATIVE, PAIR, PAIR0, POSITIVE, IntListKind, choice
-from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, numel, register, show
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    Grad,
+    Need,
+    OpDef,
+    Saved,
+    Shape,
+    array_safe,
+    no_macs,
+    numel,
+    register,
+    saves_nothing,
+    show,
+)
 from .window import GLOBAL, Window
 
 _FREE = Cost()
@@ -61,6 +76,8 @@ register(
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_permute_module,
+        saves=saves_nothing,
+        backward=no_macs,
     )
 )
 
@@ -92,6 +109,12 @@ def _layernorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _layernorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """The input, and each position's mean and inverse standard deviation (fp32)."""
+    positions = numel(ins[0]) // _normalized(a, ins[0])
+    return (Saved("input"), Saved("new", elements=2 * positions, dtype="fp32"))
+
+
 def _layernorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -116,6 +139,10 @@ register(
         vshape=array_safe(_layernorm_shape),
         cost=_layernorm_cost,
         module=_layernorm_module,
+        saves=_layernorm_saves,
+        backward=no_macs,
+        autocast="fp32",
+        autocast_cpu="same",  # layer_norm is on CUDA's fp32 list, not on the CPU's
         cost_doc=(
             "trainable D scales + D shifts (D = normalised features); no buffers; "
             "element-wise ops 5 per element with the affine (4 without), as fvcore counts: "
@@ -153,6 +180,9 @@ register(
         vshape=array_safe(_class_token_shape),
         cost=lambda a, ins, out: Cost(weights=ins[0][1], activations=numel(out)),
         module=_class_token_module,
+        saves=saves_nothing,
+        backward=no_macs,
+        autocast="promote",  # concatenated with an fp32 parameter
         cost_doc="D learned weights; no arithmetic; stores its output (torch.cat copies)",
     )
 )
@@ -182,6 +212,9 @@ register(
             weights=numel(out), elementwise=numel(out), activations=numel(out)
         ),
         module=_position_module,
+        saves=saves_nothing,
+        backward=no_macs,
+        autocast="promote",  # adds an fp32 parameter
         cost_doc="one learned weight per input element (N·D); 1 element-wise add per element",
     )
 )
@@ -211,6 +244,8 @@ register(
         vshape=lambda a, ins: ((ins[0][1],), a["index"] >= ins[0][0]),
         cost=lambda a, ins, out: _FREE,
         module=_select_module,
+        saves=saves_nothing,
+        backward=no_macs,
         cost_doc="free: a view",
     )
 )
@@ -242,6 +277,37 @@ def _attention_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _attention_products(
+    x: Saved, features: int, scores: int, need: Need, fp32_softmax: bool
+) -> tuple[Saved, ...]:
+    """What self-attention keeps, written as our torch modules compute it: the projection's
+    input and the heads' context (for the weight gradients: only when trainable), the
+    scaled q, and kᵀ and v copied into batched-matmul layout (each tokens·features), and the
+    softmax (heads·scores). Under autocast an fp32 softmax also leaves A·V a half copy."""
+    saved = [x] if need.weights else []
+    saved += [Saved("new", elements=features) for _ in range(3)]
+    saved.append(Saved("new", elements=scores, dtype="fp32" if fp32_softmax else "act"))
+    if fp32_softmax:
+        saved.append(Saved("new", elements=scores))
+    if need.weights:
+        saved.append(Saved("new", elements=features))
+    return tuple(saved)
+
+
+def _attention_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    n, d = ins[0]
+    # CUDA's autocast runs softmax in fp32; the CPU's leaves it in bf16
+    fp32 = need.amp and need.device == "cuda"
+    return _attention_products(Saved("input"), n * d, a["heads"] * n * n, need, fp32)
+
+
+def _attention_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    """q/k/v projection: 3ND² to the input and 3ND² to its weights; Q·Kᵀ and A·V: 2N²D
+    each, back to both factors; output projection: ND² to the context and ND² to weights."""
+    n, d = ins[0]
+    return Grad(input=3 * n * d * d, weight=4 * n * d * d, inner=4 * n * n * d + n * d * d)
+
+
 def _attention_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import MultiheadSelfAttention
 
@@ -262,6 +328,9 @@ register(
         vshape=lambda a, ins: (ins[0], ins[0][1] % a["heads"] != 0),
         cost=_attention_cost,
         module=_attention_module,
+        saves=_attention_saves,
+        backward=_attention_backward,
+        autocast="half",
         window=lambda a, ins: GLOBAL,  # every token reads every token
         cost_doc=(
             "weights 3D² (q, k, v) + D² (output), biases 3D + D; MACs = 3ND² + N²D (Q·Kᵀ) "
@@ -317,6 +386,24 @@ def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _window_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """As multihead attention, over the windowed tokens. The projection reads a windowed
+    copy of the input, except where one unpadded window covers the map (then a view)."""
+    h, w, c = ins[0]
+    tokens, per_window, _ = _window_geometry(a, ins[0])
+    view = tokens == h * w == per_window
+    x = Saved("input") if view else Saved("new", elements=tokens * c)
+    # the fp32 relative position bias promotes the scores, and so the softmax, to fp32
+    scores = a["heads"] * tokens * per_window
+    return _attention_products(x, tokens * c, scores, need, need.amp)
+
+
+def _window_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
+    c = ins[0][2]
+    t, m, _ = _window_geometry(a, ins[0])
+    return Grad(input=3 * t * c * c, weight=4 * t * c * c, inner=4 * t * m * c + t * c * c)
+
+
 def _window_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import ShiftedWindowAttention
 
@@ -347,6 +434,9 @@ register(
         vshape=lambda a, ins: (ins[0], ins[0][2] % a["heads"] != 0),
         cost=_window_cost,
         module=_window_module,
+        saves=_window_saves,
+        backward=_window_backward,
+        autocast="half",
         # each position reads the M×M window it falls in
         window=lambda a, ins: Window(a["window"], (1, 1)),
         cost_doc=(
@@ -383,6 +473,8 @@ register(
         vshape=array_safe(_merge_shape),
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         module=_merge_module,
+        saves=saves_nothing,
+        backward=no_macs,
         window=lambda a, ins: Window((2, 2), (2, 2)),
         cost_doc="no weights, no arithmetic; stores its output (torch.cat copies)",
     )
@@ -399,6 +491,11 @@ def _scale_shape(a: Attrs, ins: list[Shape]) -> Shape:
     elif not x:
         raise ShapeError("needs an input with a feature dimension")
     return x
+
+
+def _scale_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Saved, ...]:
+    """scale · x keeps x for the scale's gradient."""
+    return (Saved("input"),) if need.weights else ()
 
 
 def _scale_module(a: Attrs, ins: list[Shape], out: Shape):
@@ -423,6 +520,9 @@ register(
             weights=_normalized(a, ins[0]), elementwise=numel(out), activations=numel(out)
         ),
         module=_scale_module,
+        saves=_scale_saves,
+        backward=no_macs,
+        autocast="promote",  # multiplies by an fp32 parameter
         cost_doc="one learned weight per channel; 1 element-wise multiply per element",
     )
 )

@@ -243,7 +243,8 @@ def timing_text(
         f"of the {t.dtype} peak; measured / predicted = {t.median_s / rl.predicted_s:.2f}×",
     ]
     kind = (
-        "weights + gradients + all stored activations"
+        f"weights + gradients + {t.optimizer or 'no'} optimizer state + saved activations + "
+        "largest transient; allocator workspace excluded"
         if t.backward
         else ("weights + largest set of live activations")
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..report import Report
+from ..training import Training
 from .numbers import byte_size, grouped, ratio, scaled, shape
 
 if TYPE_CHECKING:
@@ -50,10 +51,15 @@ def _compact_encoder() -> Callable[[object], str]:
     return lambda obj: "".join(chunks(obj, 0))
 
 
-def to_json(report: Report) -> str:
+def to_json(report: Report, training: Training | None = None) -> str:
     """The report indented, with one line per layer: readable, and encoded by json's C
-    encoder (indented encoding is pure Python, seconds for 10⁵ layers)."""
+    encoder (indented encoding is pure Python, seconds for 10⁵ layers). With training,
+    its totals, per-layer fields and settings are merged in."""
     data = report.to_dict()
+    if training is not None:
+        from . import training as train
+
+        data = train.merge_json(data, training)
     layers = data.pop("layers")
     head = json.dumps(data, indent=2)[: -len("\n}")]
     encode = _compact_encoder()
@@ -71,12 +77,15 @@ def csv_pair(p: tuple[int, int]) -> str:
     return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
 
 
-def to_csv(report: Report) -> str:
+def to_csv(report: Report, training: Training | None = None) -> str:
     """One row per layer, then a TOTAL row; shapes as CxHxW in ASCII, inputs joined by
-    spaces, booleans as true/false (documented in docs/output.md)."""
+    spaces, booleans as true/false (documented in docs/output.md). With training, its
+    per-layer columns follow."""
+    from . import training as train
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow([*CSV_FIELDS, *(train.csv_header() if training else ())])
     for layer in report.layers:
         row = layer.to_dict()
         row["inputs"] = " ".join(layer.inputs)
@@ -84,7 +93,8 @@ def to_csv(report: Report) -> str:
         row["receptive_field"] = csv_pair(layer.receptive_field)
         row["jump"] = csv_pair(layer.jump)
         row["train_only"] = "true" if layer.train_only else "false"
-        writer.writerow([row[f] for f in CSV_FIELDS])
+        extra = train.csv_row(training, layer.name) if training else []
+        writer.writerow([*(row[f] for f in CSV_FIELDS), *extra])
     totals = report.totals.to_dict()
     writer.writerow(
         [
@@ -97,6 +107,7 @@ def to_csv(report: Report) -> str:
             "",
             totals["depth"],
             "",
+            *(train.csv_total(training) if training else ()),
         ]
     )
     return out.getvalue()
@@ -129,8 +140,16 @@ def pair(p: tuple[int, int]) -> str:
     return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 
 
-def layer_cells(report: Report) -> list[list[str]]:
+def layer_header(training: Training | None = None) -> tuple[str, ...]:
+    from . import training as train
+
+    return LAYER_HEADER + (train.HEADER if training else ())
+
+
+def layer_cells(report: Report, training: Training | None = None) -> list[list[str]]:
     """The per-layer table's cells, shared by the markdown rendering."""
+    from . import training as train
+
     rows = []
     for layer in report.layers:
         rows.append(
@@ -146,12 +165,15 @@ def layer_cells(report: Report) -> list[list[str]]:
                 pair(layer.receptive_field),
                 pair(layer.jump),
                 str(layer.depth) + (" (train)" if layer.train_only else ""),
+                *(train.cells(training, layer.name) if training else ()),
             ]
         )
     return rows
 
 
-def total_cells(report: Report) -> list[str]:
+def total_cells(report: Report, training: Training | None = None) -> list[str]:
+    from . import training as train
+
     t = report.totals
     return [
         "Total",
@@ -165,6 +187,7 @@ def total_cells(report: Report) -> list[str]:
         "",
         "",
         str(t.depth),
+        *(train.total_cells(training) if training else ()),
     ]
 
 
@@ -176,18 +199,22 @@ def heading(report: Report) -> str:
     )
 
 
-def to_markdown(report: Report) -> str:
-    rows = [*layer_cells(report), [f"**{c}**" if c else "" for c in total_cells(report)]]
+def to_markdown(report: Report, training: Training | None = None) -> str:
+    totals = total_cells(report, training)
+    rows = [*layer_cells(report, training), [f"**{c}**" if c else "" for c in totals]]
+    header = layer_header(training)
     return (
         f"**{heading(report)}**\n\n"
-        + md_table(LAYER_HEADER, rows, right={3, 4, 5, 6, 7, 8, 9, 10})
+        + md_table(header, rows, right=set(range(3, len(header))))
         + "\n"
-        + footnote(report)
+        + footnote(report, training)
         + "\n"
     )
 
 
-def footnote(report: Report, per_layer: bool = True) -> str:
+def footnote(report: Report, training: Training | None = None, per_layer: bool = True) -> str:
+    from . import training as train
+
     t = report.totals
     text = (
         f"MACs = multiply-accumulates of conv, linear and attention products; FLOPs = 2 × MACs = "
@@ -200,10 +227,12 @@ def footnote(report: Report, per_layer: bool = True) -> str:
             " RF = receptive field and Jump = effective stride, in input pixels; Depth = "
             "weighted layers on the longest path."
         )
+    if training:
+        text += " " + train.footnote(training)
     return text
 
 
-def summary(report: Report) -> str:
+def summary(report: Report, training: Training | None = None) -> str:
     """The default output: totals with exact integers, scaled figures and units."""
     t = report.totals
     weighted = sum(1 for layer in report.layers if layer.params)
@@ -254,12 +283,18 @@ def summary(report: Report) -> str:
                 "(training-only layers; survival probabilities)",
             )
         )
+    if training is not None:
+        from . import training as train
+
+        rows += train.summary_lines(report, training)
     width = max(len(grouped(v)) for _, v, _ in rows)
     lines = [heading(report), f"output {shape(report.output_shape)}", ""]
     for label, value, note in rows:
         lines.append(f"  {label:<17}{grouped(value):>{width}}   {note}".rstrip())
     if report.training_note:
         lines.append(f"  {'training':<17}no training totals: {report.training_note}")
+    if training is not None:
+        lines += ["", train.summary_note()]
     if report.source:
         lines += ["", f"source: {report.source}"]
     return "\n".join(lines) + "\n"
@@ -275,7 +310,18 @@ COMPARE_ROWS = (
 )
 
 
-def compare_cells(reports: Sequence[Report]) -> tuple[list[str], list[list[str]]]:
+TRAIN_COMPARE_ROWS = (
+    ("trainable_params", "Trainable params"),
+    ("backward_macs", "Backward MACs"),
+    ("saved_activation_bytes", "Saved for backward (bytes)"),
+    ("train_peak_bytes", "Training peak (bytes)"),
+    ("inference_peak_bytes", "Inference peak (bytes)"),
+)
+
+
+def compare_cells(
+    reports: Sequence[Report], trainings: Sequence[Training] | None = None
+) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the comparison: one column per model, ratios against the first."""
     base = reports[0]
     header = ["", *(r.model for r in reports)]
@@ -287,18 +333,22 @@ def compare_cells(reports: Sequence[Report]) -> tuple[list[str], list[list[str]]
         cells = [grouped(v) for v in values]
         cells += [ratio(v, values[0]) for v in values[1:]]
         rows.append([label, *cells])
+    for key, label in TRAIN_COMPARE_ROWS if trainings else ():
+        values = [getattr(t.totals, key) for t in trainings]
+        cells = [grouped(v) for v in values] + [ratio(v, values[0]) for v in values[1:]]
+        rows.append([label, *cells])
     return header, rows
 
 
-def compare_markdown(reports: Sequence[Report]) -> str:
-    header, rows = compare_cells(reports)
+def compare_markdown(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> str:
+    header, rows = compare_cells(reports, trainings)
     return md_table(header, rows, right=set(range(1, len(header))))
 
 
-def compare_json(reports: Sequence[Report]) -> str:
+def compare_json(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> str:
     base = reports[0].totals
     models = []
-    for r in reports:
+    for index, r in enumerate(reports):
         entry = {
             "model": r.model,
             "title": r.title,
@@ -312,16 +362,26 @@ def compare_json(reports: Sequence[Report]) -> str:
                 for f in TOTAL_FIELDS
             },
         }
+        if trainings:
+            entry["totals"].update(trainings[index].totals.to_dict())
+            entry["training"] = trainings[index].settings()
         models.append(entry)
     return json.dumps({"schema": "cnncost.compare/1", "models": models}, indent=2) + "\n"
 
 
-def compare_csv(reports: Sequence[Report]) -> str:
+def compare_csv(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> str:
+    from .training import TOTAL_FIELDS as TRAIN_FIELDS
+
+    extra = TRAIN_FIELDS if trainings else ()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["model", "input_shape", "output_shape", "batch", "dtype", *TOTAL_FIELDS])
-    for r in reports:
+    writer.writerow(
+        ["model", "input_shape", "output_shape", "batch", "dtype", *TOTAL_FIELDS, *extra]
+    )
+    for index, r in enumerate(reports):
         t = r.totals.to_dict()
+        if trainings:
+            t.update(trainings[index].totals.to_dict())
         writer.writerow(
             [
                 r.model,
@@ -329,7 +389,7 @@ def compare_csv(reports: Sequence[Report]) -> str:
                 csv_shape(r.output_shape),
                 r.batch,
                 r.dtype,
-                *(t[f] for f in TOTAL_FIELDS),
+                *(t[f] for f in (*TOTAL_FIELDS, *extra)),
             ]
         )
     return out.getvalue()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..groups import group_layers
+from ..groups import Group, group_layers
 from ..report import Report
+from ..training import Training
 from .layout import Column, Grid, Num, count, draw, share
 from .numbers import shape
-from .plain import COMPARE_ROWS, compare_cells, footnote, heading, pair
+from .plain import COMPARE_ROWS, TRAIN_COMPARE_ROWS, compare_cells, footnote, heading, pair
 
 SORT_KEYS = {"macs": "macs", "params": "params", "activations": "activations"}
 LABELS = {"macs": "MACs", "params": "parameters", "activations": "activations"}
@@ -32,21 +33,52 @@ def _order(rows: list, sort: str | None, top: int | None, value) -> list:
     return rows[:top] if top else rows
 
 
+TRAIN_COLUMNS = (
+    Column("trainable", "Train", "fixed", 2),
+    Column("backward_input_macs", "Bwd input MACs", "number", 0),
+    Column("backward_weight_macs", "Bwd weight MACs", "number", 0),
+    Column("saved_activation_bytes", "Saved bytes", "number", 1),
+)
+
+
+def _training_cells(training: Training | None, layers: Sequence) -> list[Num | str]:
+    """The --train columns for one layer or a group of layers (summed)."""
+    if training is None:
+        return []
+    rows = [training.by_name[layer.name] for layer in layers]
+    trains = any(r.trainable and r.trainable_params for r in rows)
+    return [
+        "yes" if trains else "",
+        count(sum(r.backward_input_macs for r in rows)),
+        count(sum(r.backward_weight_macs for r in rows)),
+        count(sum(r.saved_activation_bytes for r in rows)),
+    ]
+
+
 def layer_grid(
-    report: Report, depth: int | None = None, sort: str | None = None, top: int | None = None
+    report: Report,
+    depth: int | None = None,
+    sort: str | None = None,
+    top: int | None = None,
+    training: Training | None = None,
 ) -> Grid:
     """The per-layer table, or with `depth` the layers rolled up into their blocks;
-    `sort` and `top` keep the rows that weigh most."""
+    `sort` and `top` keep the rows that weigh most; `training` adds the --train columns."""
     t = report.totals
+    # With --train the training columns are what was asked for: the inference memory
+    # column and the MAC shares give way to them first.
+    shares = _share_columns(sort)
+    if training and not sort:
+        shares[1] = Column("macs_pct", "% MACs", "number", 3)
     counts = (
         Column("params", "Params", "number"),
-        *_share_columns(sort)[:1],
+        *shares[:1],
         Column("macs", "MACs", "number"),
-        *_share_columns(sort)[1:2],
+        *shares[1:2],
         Column("elementwise", "Element-wise ops", "number", 3),
         Column("activations", "Activations", "number", 4),
-        *_share_columns(sort)[2:],
-        Column("activation_bytes", "Act. bytes", "number", 1),
+        *shares[2:],
+        Column("activation_bytes", "Act. bytes", "number", 2 if training else 1),
     )
 
     def numbers(get) -> list[Num]:
@@ -76,20 +108,33 @@ def layer_grid(
             count(t.activation_bytes),
         ]
     ]
+    train_columns = list(TRAIN_COLUMNS) if training else []
+    if training:
+        tt = training.totals
+        totals[0] += [
+            count(tt.trainable_params),
+            count(tt.backward_input_macs),
+            count(tt.backward_weight_macs),
+            count(tt.saved_activation_bytes),
+        ]
     if depth:
         columns = [
             Column("group", "Group", "name", 0, 12),
             Column("layers", "Layers", "number", 2),
             Column("shape", "Output shape", "fixed", 1),
             *counts,
+            *train_columns,
         ]
-        groups = _order(group_layers(report, depth), sort, top, lambda g, k: g.total(k))
+        groups: list[Group] = _order(
+            group_layers(report, depth), sort, top, lambda g, k: g.total(k)
+        )
         rows = [
             [
                 g.name + (" (train)" if g.train_only else ""),
                 str(len(g.layers)),
                 shape(g.output_shape),
                 *numbers(g.total),
+                *_training_cells(training, g.layers),
             ]
             for g in groups
         ]
@@ -100,6 +145,7 @@ def layer_grid(
             Column("op", "Op", "fixed", 2),
             Column("shape", "Output shape", "fixed", 1),
             *counts,
+            *train_columns,
             Column("rf", "RF", "number", 5),
             Column("jump", "Jump", "number", 5),
             Column("depth", "Depth", "number", 5),
@@ -111,6 +157,7 @@ def layer_grid(
                 layer.op,
                 shape(layer.output_shape),
                 *numbers(lambda k, layer=layer: getattr(layer, k)),
+                *_training_cells(training, [layer]),
                 pair(layer.receptive_field),
                 pair(layer.jump),
                 str(layer.depth) + (" (train)" if layer.train_only else ""),
@@ -129,7 +176,7 @@ def layer_grid(
     elif what:
         title += " — " + what
     note = (
-        footnote(report, per_layer=not depth)
+        footnote(report, training, per_layer=not depth)
         + " % = share of the model's total (training-only rows excluded)."
     )
     if depth:
@@ -141,16 +188,22 @@ def layer_grid(
 
 
 def layer_table(
-    report: Report, depth: int | None = None, sort: str | None = None, top: int | None = None
+    report: Report,
+    depth: int | None = None,
+    sort: str | None = None,
+    top: int | None = None,
+    training: Training | None = None,
 ) -> str:
-    return draw(layer_grid(report, depth, sort, top))
+    return draw(layer_grid(report, depth, sort, top, training))
 
 
-def compare_grid(reports: Sequence[Report]) -> Grid:
-    header, rows = compare_cells(reports)
+def compare_grid(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> Grid:
+    header, rows = compare_cells(reports, trainings)
     n = len(reports)
-    for row, (key, _) in zip(rows[2:], COMPARE_ROWS, strict=True):
+    for row, (key, _) in zip(rows[2:], COMPARE_ROWS, strict=False):
         row[1 : n + 1] = [count(getattr(r.totals, key)) for r in reports]
+    for row, (key, _) in zip(rows[2 + len(COMPARE_ROWS) :], TRAIN_COMPARE_ROWS, strict=False):
+        row[1 : n + 1] = [count(getattr(t.totals, key)) for t in trainings or ()]
     columns = [Column("what", "", "text", 0, 12)]
     columns += [Column(f"m{i}", h, "number") for i, h in enumerate(header[1 : n + 1])]
     columns += [Column(f"ratio{i + 1}", h, "number", 1) for i, h in enumerate(header[n + 1 :])]
@@ -162,8 +215,8 @@ def compare_grid(reports: Sequence[Report]) -> Grid:
     )
 
 
-def compare_table(reports: Sequence[Report]) -> str:
-    return draw(compare_grid(reports))
+def compare_table(reports: Sequence[Report], trainings: Sequence[Training] | None = None) -> str:
+    return draw(compare_grid(reports, trainings))
 
 
 def grid(

@@ -182,7 +182,7 @@ def test_per_layer_times_on_screen_are_the_jsons(width):
     graph = cnncost.build_graph(TINY)
     t = time_graph(graph, runs=1, warmup=0, per_layer=True)
     rl = roofline(cnncost.analyze(TINY), hardware_table()["generic-cpu"], "fp32")
-    memory = estimate_memory(rl.report, False)
+    memory = estimate_memory(rl.report)
     data = json.loads(timing_json(t, rl, memory))
     fitted = fit(
         Grid(
@@ -210,3 +210,38 @@ def test_per_layer_times_on_screen_are_the_jsons(width):
         for layer in data["roofline"]["layers"]
     ]
     assert check_numbers(fitted, width, expected) >= 3 * len(expected)
+
+
+def test_cpu_training_step_with_optimizer_and_amp(run):
+    t = time_graph(
+        cnncost.build_graph("resnet18", batch=2, input_shape=(3, 33, 33)),
+        backward=True,
+        optimizer="adam",
+        amp=True,
+        runs=1,
+        warmup=1,
+    )
+    assert t.optimizer == "adam" and t.amp and len(t.runs) == 1
+    args = ("resnet18", "--batch", "2", "--input", "3x33x33", "--format", "json")
+    code, out, err = run("time", *args, "--backward", "--optimizer", "adam", "--amp", "--runs", "1")
+    assert code == 0, err
+    timed = json.loads(out)
+    code, out, _ = run("show", *args, "--train", "--optimizer", "adam", "--amp")
+    # the prediction beside the measurement is the training peak of docs/training.md
+    assert timed["predicted_memory_bytes"] == json.loads(out)["totals"]["train_peak_bytes"]
+    assert timed["optimizer"] == "adam" and timed["amp"] is True
+    code, _, err = run("time", "resnet18", "--optimizer", "adam")
+    assert code == 2 and "need --backward" in err
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("amp", [False, True])
+def test_cuda_training_peak_is_measured_beside_the_prediction(run, amp):
+    args = ["resnet50", "--device", "cuda", "--batch", "32", "--backward", "--optimizer", "adam"]
+    code, out, err = run("time", *args, *(["--amp"] if amp else []), "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    # both figures reported; their ratio is what docs/training.md's GPU table records
+    assert data["peak_memory_bytes"] > 0 and data["predicted_memory_bytes"] > 0
+    assert data["optimizer"] == "adam" and data["amp"] is amp
