@@ -6,6 +6,7 @@ in docs/output.md and only ever grow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from .errors import CnnCostError, did_you_mean
 from .graph import Graph
 from .ops import Shape
+from .ops.registry import quantities
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -59,6 +61,8 @@ class Layer:
     receptive_field: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
     depth: int = 0
+    # per-sample sizes the counting conventions read (cnncost.conventions); not in the JSON
+    quantities: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def params(self) -> int:
@@ -216,6 +220,10 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
                 receptive_field=field.receptive_field,
                 jump=field.jump,
                 depth=field.depth,
+                quantities={
+                    **quantities(node.op, node.attrs, list(node.input_shapes), node.shape, cost),
+                    "batch": n,
+                },
             )
         )
         if node.name == graph.output:

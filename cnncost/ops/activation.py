@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ..values import BOOL, FLOAT
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, stores_output
+from .registry import (
+    CALL,
+    Attr,
+    Attrs,
+    Cost,
+    OpDef,
+    Shape,
+    call_counts,
+    numel,
+    register,
+    stores_output,
+)
 
 _INPLACE = Attr(
     "inplace",
@@ -27,7 +38,7 @@ def _torch_module(class_name: str):
     def build(a: Attrs, ins: list[Shape], out: Shape):
         from torch import nn
 
-        return getattr(nn, class_name)(**a)
+        return getattr(nn, class_name)(**{k: v for k, v in a.items() if k != "call"})
 
     return build
 
@@ -60,9 +71,10 @@ for _name, (_doc, _attrs, _class) in _ACTIVATIONS.items():
             name=_name,
             doc=f"Activation: {_doc}.",
             category="activation",
-            attrs=_attrs,
+            attrs=(*_attrs, CALL),
             shape=_same,
             cost=_pointwise_cost,
+            counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; 1 element-wise op per element",
             module=_torch_module(_class),
         )

@@ -43,6 +43,10 @@ def _conv_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _conv_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"bias_adds": numel(out) if a["bias"] else 0, "positions": out[1] * out[2]}
+
+
 def _conv_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -75,6 +79,7 @@ register(
         ),
         shape=conv_shape,
         cost=_conv_cost,
+        counts=_conv_counts,
         module=_conv_module,
         window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),
         cost_doc=(

@@ -27,6 +27,10 @@ def _linear_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _linear_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"bias_adds": numel(out) if a["bias"] else 0}
+
+
 def _linear_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -44,6 +48,7 @@ register(
         ),
         shape=_linear_shape,
         cost=_linear_cost,
+        counts=_linear_counts,
         module=_linear_module,
         window=lambda a, ins: MIX,
         cost_doc=("weights in·out; MACs = in·out per row; bias adds count as element-wise ops"),

@@ -26,6 +26,10 @@ def _batchnorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _affine_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"affine": int(a["affine"])}
+
+
 def _batchnorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -52,6 +56,7 @@ register(
         ),
         shape=_channels_first,
         cost=_batchnorm_cost,
+        counts=_affine_counts,
         module=_batchnorm_module,
         cost_doc=(
             "trainable C scales + C shifts; buffers C running means + C running variances + "

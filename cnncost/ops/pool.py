@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
-from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .registry import (
+    CALL,
+    Attr,
+    Attrs,
+    Cost,
+    OpDef,
+    Shape,
+    call_counts,
+    need_rank,
+    numel,
+    register,
+)
 from .window import GLOBAL, Window, dilated, window_out
 
 _COST_DOC = "no weights; element-wise ops = window size per output element"
@@ -33,6 +44,11 @@ def _window_shape(a: Attrs, ins: list[Shape]) -> Shape:
 def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     kh, kw = a["kernel"]
     return Cost(elementwise=numel(out) * kh * kw, activations=numel(out))
+
+
+def _window_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    kh, kw = a["kernel"]
+    return {"window": kh * kw, **call_counts(a)}
 
 
 def _maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
@@ -64,6 +80,7 @@ _WINDOW_ATTRS = (
     Attr("stride", PAIR, None, "step between windows; defaults to the kernel size"),
     Attr("padding", PAIR0, 0, "implicit padding on each side"),
     Attr("ceil_mode", BOOL, False, "round the output size up (torchvision's GoogLeNet does)"),
+    CALL,
 )
 
 register(
@@ -74,6 +91,7 @@ register(
         attrs=(*_WINDOW_ATTRS, Attr("dilation", PAIR, 1, "spacing between window taps")),
         shape=_window_shape,
         cost=_window_cost,
+        counts=_window_counts,
         cost_doc=_COST_DOC,
         module=_maxpool_module,
         window=lambda a, ins: Window(
@@ -92,6 +110,7 @@ register(
         ),
         shape=_window_shape,
         cost=_window_cost,
+        counts=_window_counts,
         cost_doc=_COST_DOC,
         module=_avgpool_module,
         window=lambda a, ins: Window(a["kernel"], a["stride"] or a["kernel"]),
@@ -130,8 +149,10 @@ for _name, _what, _module in (
             name=_name,
             doc=f"The {_what} over all positions of each channel: C×H×W → C×1×1.",
             category="pooling",
+            attrs=(CALL,),
             shape=_global_shape,
             cost=_global_cost,
+            counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; element-wise ops = H·W per channel",
             module=_module,
             window=lambda a, ins: GLOBAL,
@@ -179,9 +200,10 @@ register(
         name="adaptive_avgpool",
         doc="Average pooling to a fixed output size (PyTorch's AdaptiveAvgPool2d).",
         category="pooling",
-        attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"),),
+        attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"), CALL),
         shape=_adaptive_shape,
         cost=_adaptive_cost,
+        counts=lambda a, ins, out: call_counts(a),
         module=_adaptive_module,
         window=_adaptive_window,
         cost_doc="no weights; element-wise ops = the summed sizes of PyTorch's adaptive windows",

@@ -91,6 +91,10 @@ def _layernorm_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _layernorm_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"affine": int(a["affine"]), "channels": int(a["axis"] == "channels")}
+
+
 def _layernorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -113,6 +117,7 @@ register(
         ),
         shape=_layernorm_shape,
         cost=_layernorm_cost,
+        counts=_layernorm_counts,
         module=_layernorm_module,
         cost_doc=(
             "trainable D scales + D shifts (D = normalised features); no buffers; "
@@ -237,6 +242,21 @@ def _attention_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _attention_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    """The cost split the way the peers see it: projections, score products, scores."""
+    n, d = ins[0]
+    bias = n * d if a["bias"] else 0
+    return {
+        "proj_macs": 4 * n * d * d,
+        "score_macs": 2 * n * n * d,
+        "scores": a["heads"] * n * n,
+        "qkv_bias_adds": 3 * bias,
+        "proj_bias_adds": bias,
+        "tokens": n,
+        "dim": d,
+    }
+
+
 def _attention_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import MultiheadSelfAttention
 
@@ -255,6 +275,7 @@ register(
         ),
         shape=_attention_shape,
         cost=_attention_cost,
+        counts=_attention_counts,
         module=_attention_module,
         window=lambda a, ins: GLOBAL,  # every token reads every token
         cost_doc=(
@@ -311,6 +332,20 @@ def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     )
 
 
+def _window_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    """The cost split the way the peers see it: projections, score products, scores."""
+    c = ins[0][2]
+    tokens, per_window, _ = _window_geometry(a, ins[0])
+    return {
+        "proj_macs": 4 * tokens * c * c,
+        "score_macs": 2 * tokens * per_window * c,
+        "scores": a["heads"] * tokens * per_window,
+        "qkv_bias_adds": 3 * tokens * c if a["qkv_bias"] else 0,
+        "proj_bias_adds": tokens * c if a["proj_bias"] else 0,
+        "tokens": tokens,
+    }
+
+
 def _window_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import ShiftedWindowAttention
 
@@ -339,6 +374,7 @@ register(
         ),
         shape=_window_shape,
         cost=_window_cost,
+        counts=_window_counts,
         module=_window_module,
         # each position reads the M×M window it falls in
         window=lambda a, ins: Window(a["window"], (1, 1)),
