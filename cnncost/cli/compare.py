@@ -7,7 +7,16 @@ from collections.abc import Sequence
 import click
 
 from .app import cli
-from .options import analyze, emit, format_option, model_options, output_option
+from .options import (
+    analyze,
+    convention_lines,
+    convention_option,
+    convention_totals,
+    emit,
+    format_option,
+    model_options,
+    output_option,
+)
 
 
 @cli.command(
@@ -15,17 +24,22 @@ from .options import analyze, emit, format_option, model_options, output_option
 Examples:
   cnncost compare inception_naive inception_bottleneck
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
-  cnncost compare vgg16 resnet50 googlenet --format json""",
+  cnncost compare vgg16 resnet50 googlenet --format json
+  cnncost compare resnet50 mobilenet_v2 --convention thop""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
+@convention_option
 @model_options
 @output_option
-def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) -> None:
+def compare(
+    models: Sequence[str], fmt: str, convention: str | None, input_shape, batch, dtype, output
+) -> None:
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
     reports = [analyze(m, input_shape, batch, dtype) for m in models]
+    extra = convention_totals(reports, convention, fmt)
     from ..render import plain
 
     if fmt == "table":
@@ -38,4 +52,15 @@ def compare(models: Sequence[str], fmt: str, input_shape, batch, dtype, output) 
             "csv": plain.compare_csv,
             "markdown": plain.compare_markdown,
         }[fmt](reports)
+    if extra and fmt == "json":
+        import json
+
+        doc = json.loads(text)
+        for entry, totals in zip(doc["models"], extra, strict=True):
+            entry["conventions"] = totals
+        text = json.dumps(doc, indent=2) + "\n"
+    elif extra:
+        text += "".join(
+            f"\n{r.model}:\n" + convention_lines(e) for r, e in zip(reports, extra, strict=True)
+        )
     emit(text, output)

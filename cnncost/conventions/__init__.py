@@ -101,11 +101,6 @@ def parse_list(text: str | None) -> list[Convention]:
     return [get(n.strip()) for n in text.split(",") if n.strip()]
 
 
-def layer_count(convention: Convention, layer: Layer) -> int:
-    """What `convention` counts for one layer, for the whole batch."""
-    return convention.count(layer)
-
-
 def by_op(report: Report | Iterable[Layer], convention: Convention | str) -> dict[str, int]:
     """The convention's count summed per op type over the layers that run at inference."""
     conv = get(convention) if isinstance(convention, str) else convention
@@ -121,3 +116,48 @@ def by_op(report: Report | Iterable[Layer], convention: Convention | str) -> dic
 def total(report: Report | Iterable[Layer], convention: Convention | str) -> int:
     """The convention's headline number (multiply-accumulates, as that counter says)."""
     return sum(by_op(report, convention).values())
+
+
+def zero_for(report: Report, convention: Convention) -> dict[str, int]:
+    """Ops of this model that do arithmetic in cnncost (MACs + element-wise ops, whole
+    batch) but that the convention counts as zero."""
+    counted = by_op(report, convention)
+    work: dict[str, int] = {}
+    for layer in report.inference_layers:
+        if layer.inputs and layer.op not in no_arithmetic():
+            work[layer.op] = work.get(layer.op, 0) + layer.macs + layer.elementwise
+    return {op: w for op, w in work.items() if w and not counted.get(op)}
+
+
+def totals_dict(report: Report, names: list[Convention]) -> dict[str, Any]:
+    """Per-convention totals and per-op counts, as show/compare --convention print them."""
+    out = {}
+    for conv in names:
+        ops = by_op(report, conv)
+        out[conv.name] = {"macs": sum(ops.values()), "by_op": ops}
+    return out
+
+
+def reconcile(report: Report, names: list[Convention]) -> dict[str, Any]:
+    """Each convention's total and per-op counts, and its difference from the first one
+    op by op; the differences sum exactly to the gap between the totals."""
+    reference = names[0]
+    ref_ops = by_op(report, reference)
+    out: dict[str, Any] = {}
+    for conv in names:
+        ops = by_op(report, conv)
+        diff = {
+            op: ops.get(op, 0) - ref_ops.get(op, 0)
+            for op in dict.fromkeys([*ref_ops, *ops])
+            if ops.get(op, 0) != ref_ops.get(op, 0)
+        }
+        out[conv.name] = {
+            "title": conv.title,
+            "tool": conv.tool,
+            "macs": sum(ops.values()),
+            "by_op": ops,
+            "formulas": {op: conv.formulas[op] for op in ops},
+            "counts_zero_for": zero_for(report, conv),
+            "difference": {"reference": reference.name, "macs": sum(diff.values()), "by_op": diff},
+        }
+    return out
