@@ -18,7 +18,6 @@ from ..errors import CnnCostError, did_you_mean
 from ..expr import compile_expr
 from ..report import Layer, Report
 
-DEFAULT = "torch"
 _FILE = Path(__file__).with_name("conventions.yaml")
 
 
@@ -154,6 +153,8 @@ def reconcile(report: Report, names: list[Convention]) -> dict[str, Any]:
         out[conv.name] = {
             "title": conv.title,
             "tool": conv.tool,
+            "measured": conv.measured,
+            "notes": conv.notes,
             "macs": sum(ops.values()),
             "by_op": ops,
             "formulas": {op: conv.formulas[op] for op in ops},
