@@ -159,6 +159,7 @@ def reconcile(report: Report, names: list[Convention]) -> dict[str, Any]:
             "by_op": ops,
             "formulas": {op: conv.formulas[op] for op in ops},
             "counts_zero_for": zero_for(report, conv),
+            "ignores": conv.ignores(),
             "difference": {"reference": reference.name, "macs": sum(diff.values()), "by_op": diff},
         }
     return out
