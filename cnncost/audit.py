@@ -3,8 +3,9 @@
 The claims are data (cnncost/claims/seeds.yaml, or a user's file of the same layout; see
 docs/audit.md). Each names what to compute: a model's total or a layer's value, from a
 built-in model or an inline spec, optionally per unit or as a ratio to another value.
-A claim agrees exactly, agrees within the rounding of its printed figure, or disagrees;
-a disagreement is acceptable only when the file records it with its kind and reason.
+A claim agrees exactly, rounds to its printed figure (within half a unit of its last
+significant digit), is close (within one unit), or disagrees; a close or disagreeing
+figure is acceptable only when the file records it with its kind and reason.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from .build import build
 from .errors import CnnCostError, SpecError, did_you_mean
+from .ops.registry import OPS
 from .report import Report, Totals, analyze_graph
 from .spec import loads_spec
 from .yamlio import load_yaml
@@ -33,6 +35,8 @@ CLAIM_KEYS = {
     "compute",
     "ratio_to",
     "match",
+    "significant",
+    "relation",
     "expect",
     "kind",
     "reason",
@@ -47,19 +51,37 @@ COMPUTE_KEYS = {
     "batch",
     "dtype",
     "divide_by",
+    "op",
 }
 TOTAL_METRICS = {f.name for f in fields(Totals)}
-LAYER_METRICS = (TOTAL_METRICS - {"param_bytes", "train_params", "train_macs"}) | {
-    "receptive_field",
-    "jump",
+# Per-layer values: a layer's counts, and what its output shape shows: `channels`, and for
+# list values `size` ([height, width]) and `shape` (the whole per-sample shape).
+SHAPE_METRICS = {"channels", "size", "shape"}
+LAYER_METRICS = (
+    (TOTAL_METRICS - {"param_bytes", "train_params", "train_macs", "paths"})
+    | {"receptive_field", "jump", "count"}
+    | SHAPE_METRICS
+)
+MATCHES = ("exact", "printed")
+EXPECTS = ("close", "mismatch")
+KINDS = ("slip", "convention", "variant", "nominal")
+RELATIONS = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
 }
-MATCHES = ("exact", "printed", "last_digit")
-KINDS = ("slip", "convention", "variant")
 _SCALE = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12}
 
 
-def printed_figure(text: str) -> tuple[Fraction, Fraction]:
-    """'15.5 G' → (15.5e9, 0.1e9): the value and the size of its last printed digit."""
+def printed_figure(text: str, significant: int | None = None) -> tuple[Fraction, Fraction]:
+    """'15.5 G' → (15.5e9, 0.1e9): the value and the size of its last significant digit.
+
+    The last printed digit is significant unless `significant` says how many of the
+    figure's digits are: only trailing zeros before the decimal point are ambiguous
+    ('800K' may carry 1, 2 or 3 significant figures), so `significant` may drop those and
+    nothing else.
+    """
     match = re.fullmatch(r"\s*([0-9][0-9,]*)(?:\.([0-9]+))?\s*([KkMGBT]?)\s*", text)
     if not match:
         raise ValueError(f"cannot read {text!r} as a printed figure such as '15.5G' or '1,728'")
@@ -68,14 +90,33 @@ def printed_figure(text: str) -> tuple[Fraction, Fraction]:
     scale = _SCALE[prefix]
     places = len(decimals or "")
     value = Fraction(int(whole + (decimals or "")), 10**places) * scale
-    return value, Fraction(scale, 10**places)
+    unit = Fraction(scale, 10**places)
+    if significant is not None:
+        digits = (whole + (decimals or "")).lstrip("0")
+        zeros = 0 if decimals else len(digits) - len(digits.rstrip("0"))
+        if not digits or not len(digits) - zeros <= significant <= len(digits):
+            raise ValueError(
+                f"{text!r} cannot carry {significant} significant figures: only trailing "
+                "zeros before the decimal point can be left out"
+            )
+        unit *= 10 ** (len(digits) - significant)
+    return value, unit
+
+
+def deviation_percent(printed: Fraction, computed: Fraction) -> float | None:
+    """How far the printed figure is from the computed value, in percent of the latter."""
+    if computed == 0:
+        return None
+    return float((printed - computed) * 100 / computed)
 
 
 @dataclass(frozen=True)
 class Verdict:
     claim: dict[str, Any]
-    computed: Fraction
-    outcome: str  # match | rounding | mismatch | MISMATCH | STALE
+    computed: Fraction | tuple[int, ...]
+    outcome: str  # match | rounding | close | mismatch | MISMATCH | STALE
+    found: str = ""  # what the figures show: match, rounding, close or mismatch
+    deviation: float | None = None  # (printed - computed) / computed, in percent
 
     @property
     def failed(self) -> bool:
@@ -83,14 +124,15 @@ class Verdict:
 
     @property
     def label(self) -> str:
+        dev = f", {self.deviation:+.1f}%" if self.deviation is not None else ""
         if self.outcome == "rounding":
             return "match (rounding)"
-        if self.outcome == "mismatch":
-            return f"mismatch ({self.claim.get('kind')})"
+        if self.outcome in ("close", "mismatch"):
+            return f"{self.outcome} ({self.claim.get('kind')}{dev})"
         if self.outcome == "MISMATCH":
-            return "MISMATCH (no recorded reason)"
+            return f"MISMATCH ({self.found}{dev}; no recorded reason)"
         if self.outcome == "STALE":
-            return "STALE (recorded as a mismatch, but it matches)"
+            return f"STALE (recorded as {self.claim.get('expect')}, but it is {self.found}{dev})"
         return "match"
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,13 +146,31 @@ class Verdict:
             "unit": c.get("unit", ""),
             "computed": _plain_number(self.computed),
             "verdict": self.outcome,
+            "deviation_percent": self.deviation,
             "kind": c.get("kind"),
             "reason": c.get("reason"),
         }
 
 
-def _plain_number(x: Fraction) -> int | float:
+def _plain_number(x: Fraction | tuple[int, ...]) -> int | float | list[int]:
+    if isinstance(x, tuple):
+        return list(x)
     return int(x) if x.denominator == 1 else float(x)
+
+
+def _layer_value(layer: Any, metric: str) -> int | tuple[int, ...]:
+    """One layer's value of a layer metric (see LAYER_METRICS)."""
+    shape = tuple(layer.output_shape)
+    if metric == "count":
+        return 1
+    if metric == "shape":
+        return shape
+    if metric == "channels":
+        return shape[0]
+    if metric == "size":
+        return shape[1:] if len(shape) == 3 else (1, 1)
+    value = getattr(layer, metric)
+    return value[0] if isinstance(value, tuple) else value
 
 
 class _Auditor:
@@ -139,7 +199,7 @@ class _Auditor:
             self.reports[key] = analyze_graph(graph, compute.get("dtype", "fp32"))
         return self.reports[key]
 
-    def value(self, compute: Any, where: str) -> Fraction:
+    def value(self, compute: Any, where: str) -> Fraction | tuple[int, ...]:
         if not isinstance(compute, dict):
             raise self.fail("'compute' must be a mapping", None, where)
         for key in compute:
@@ -152,7 +212,16 @@ class _Auditor:
         metric = compute.get("metric")
         report = self.report(compute, where)
         names = compute.get("layers") or ([compute["layer"]] if compute.get("layer") else None)
-        if names:
+        op = compute.get("op")
+        if op is not None and names:
+            raise self.fail("give 'op' or 'layer'/'layers', not both", compute.line, where)
+        if op is not None:
+            if op not in OPS:
+                raise self.fail(
+                    f"unknown op {op!r}{did_you_mean(str(op), OPS)}", compute.line_of("op"), where
+                )
+            names = [r.name for r in report.inference_layers if r.op == op]
+        if names is not None:
             if metric not in LAYER_METRICS:
                 raise self.fail(
                     f"unknown layer metric {metric!r}{did_you_mean(metric, LAYER_METRICS)}",
@@ -168,8 +237,14 @@ class _Auditor:
                         compute.line,
                         where,
                     )
-                value = getattr(layers[name], metric)
-                total += value[0] if isinstance(value, tuple) else value
+                value = _layer_value(layers[name], metric)
+                if isinstance(value, tuple):
+                    if len(names) > 1:
+                        raise self.fail(
+                            f"{metric!r} is one layer's, not a sum", compute.line, where
+                        )
+                    return value
+                total += value
         else:
             if metric not in TOTAL_METRICS:
                 raise self.fail(
@@ -178,6 +253,8 @@ class _Auditor:
                     where,
                 )
             total = getattr(report.totals, metric)
+            if total is None:  # train_* where a training-only branch does not fit
+                raise self.fail(f"no {metric}: {report.training_note}", compute.line, where)
         divide = compute.get("divide_by", 1)
         if not isinstance(divide, int) or divide <= 0:
             raise self.fail("divide_by must be a positive integer", compute.line, where)
@@ -207,38 +284,90 @@ class _Auditor:
             if base == 0:
                 raise self.fail("ratio_to computes 0", claim.line_of("ratio_to"), where)
             computed = computed / base
-        raw = claim["value"]
-        match = claim.get("match", "exact" if isinstance(raw, int) else "printed")
-        if match not in MATCHES:
-            raise self.fail(
-                f"match must be one of {', '.join(MATCHES)}", claim.line_of("match"), where
-            )
-        try:
-            value, unit = printed_figure(str(raw))
-        except ValueError as exc:
-            raise self.fail(str(exc), claim.line_of("value"), where) from None
-        if match == "exact":
-            agrees, outcome = computed == value, "match"
-        elif match == "printed":
-            agrees, outcome = abs(computed - value) <= unit / 2, "rounding"
+        if isinstance(computed, Fraction) or isinstance(claim["value"], list):
+            found, deviation = self.compare(claim, computed, where)
         else:
-            agrees, outcome = abs(computed - value) <= unit, "rounding"
-        if agrees and computed == value:
-            outcome = "match"
-        expected_mismatch = claim.get("expect") == "mismatch"
-        if claim.get("expect") not in (None, "mismatch"):
-            raise self.fail("expect may only be 'mismatch'", claim.line_of("expect"), where)
-        if expected_mismatch:
+            raise self.fail(
+                "this metric gives a shape: write the value as a list such as [56, 56]",
+                claim.line_of("value"),
+                where,
+            )
+        expect = claim.get("expect")
+        if expect not in (None, *EXPECTS):
+            raise self.fail(
+                f"expect may only be {' or '.join(EXPECTS)}", claim.line_of("expect"), where
+            )
+        if expect is not None:
             if claim.get("kind") not in KINDS or not claim.get("reason"):
                 raise self.fail(
-                    f"an expected mismatch needs kind ({', '.join(KINDS)}) and reason",
+                    f"an expected {expect} needs kind ({', '.join(KINDS)}) and reason",
                     claim.line,
                     where,
                 )
-            outcome = "STALE" if agrees else "mismatch"
-        elif not agrees:
-            outcome = "MISMATCH"
-        return Verdict(dict(claim), computed, outcome)
+            if found == expect:
+                outcome = expect
+            elif found in ("match", "rounding") or found == "close":
+                outcome = "STALE"  # the figure agrees better than the record says
+            else:
+                outcome = "MISMATCH"  # recorded as close, but it is further off
+        else:
+            outcome = found if found in ("match", "rounding") else "MISMATCH"
+        return Verdict(dict(claim), computed, outcome, found, deviation)
+
+    def compare(
+        self, claim: Any, computed: Fraction | tuple[int, ...], where: str
+    ) -> tuple[str, float | None]:
+        """What the figures show, before any record: match, rounding, close or mismatch,
+        with the printed figure's deviation from the computed value in percent."""
+        raw = claim["value"]
+        if isinstance(raw, list):
+            if not isinstance(computed, tuple):
+                raise self.fail(
+                    "a list value needs a shape metric (size, shape)", claim.line_of("value"), where
+                )
+            return ("match" if tuple(raw) == computed else "mismatch"), None
+        assert isinstance(computed, Fraction)
+        significant = claim.get("significant")
+        match = claim.get(
+            "match", "exact" if isinstance(raw, int) and significant is None else "printed"
+        )
+        if match not in MATCHES:
+            hint = " (a figure within one unit is 'expect: close')" if match == "last_digit" else ""
+            raise self.fail(
+                f"match must be one of {', '.join(MATCHES)}{hint}", claim.line_of("match"), where
+            )
+        if significant is not None and (
+            match != "printed" or not isinstance(significant, int) or significant < 1
+        ):
+            raise self.fail(
+                "significant is a positive number of figures, for a printed (rounded) figure",
+                claim.line_of("significant"),
+                where,
+            )
+        try:
+            value, unit = printed_figure(str(raw), significant)
+        except ValueError as exc:
+            raise self.fail(str(exc), claim.line_of("value"), where) from None
+        deviation = deviation_percent(value, computed)
+        relation = claim.get("relation")
+        if relation is not None:
+            if relation not in RELATIONS:
+                raise self.fail(
+                    f"relation must be one of {', '.join(RELATIONS)}",
+                    claim.line_of("relation"),
+                    where,
+                )
+            return ("match" if RELATIONS[relation](computed, value) else "mismatch"), None
+        off = abs(computed - value)
+        if off == 0:
+            return "match", deviation
+        if match == "exact":
+            return "mismatch", deviation
+        # A tie (exactly half a unit) is a correct rounding under round-half-up or
+        # round-half-even alike, so it counts as one.
+        if off <= unit / 2:
+            return "rounding", deviation
+        return ("close" if off <= unit else "mismatch"), deviation
 
 
 def load_claims(path: str | None = None) -> tuple[str, Any]:

@@ -9,14 +9,16 @@ cycle among them is an error naming the cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
+from .expr import Unreadable
 from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
 from .spec import INPUT_NAME, Body, Entry, Param, Spec
-from .values import ANY, BOOL, FLOAT, NONNEGATIVE, POSITIVE, Kind
+from .values import ANY, BOOL, EXACT, NONNEGATIVE, POSITIVE, WORD, Kind
 
 MAX_NESTING = 40  # block calls inside block calls; deeper means recursion without end
 Scope = dict[str, Any]
@@ -32,14 +34,53 @@ def shape_variables(shape: Shape) -> Scope:
     return scope
 
 
+class _DoesNotFit(SpecError):
+    """A shape rule refused the input size; inside a training-only branch this drops the
+    branch (see _Builder.branch) instead of stopping the build."""
+
+
+def inline_shape_variables(scope: Scope, shape: Shape, group: str) -> Scope:
+    """in_channels and its kin inside inline layers. They keep the enclosing block's
+    meaning (inline layers see the variables around them); where the group's own input
+    differs, the name could mean either, so reading it is an error that says so."""
+    result: Scope = {}
+    for key, own in shape_variables(shape).items():
+        outer = scope.get(key)
+        if isinstance(outer, Unreadable):
+            outer = outer.value
+        if outer == own:
+            result[key] = own
+            continue
+        result[key] = Unreadable(
+            outer,
+            f"{key} is ambiguous inside the inline layers {group!r}: it is {_shown(outer)} "
+            f"for the enclosing block's input but {_shown(own)} for the group's own input; "
+            f"compute the value outside, as an argument of the group (e.g. "
+            f"'squeeze: {key} // 4' beside 'layers:'), or make the group a block, whose "
+            "variables describe its own input",
+        )
+    return result
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "undefined"
+    return show(value) if isinstance(value, tuple) else str(value)
+
+
 class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.nodes: dict[str, Node] = {}
+        # Training-only branches left out because they do not fit at this input size:
+        # the branch's path and the error that stopped it.
+        self.dropped: dict[str, SpecError] = {}
         # Set while expanding a training-only entry or one with a survival probability;
         # every layer made meanwhile carries them.
         self.train_only = False
-        self.survival = 1.0
+        self.survival = Fraction(1)
+        # Entries switched off by 'if' or 'repeat: 0', by full name: why they are off.
+        self.off: dict[str, str] = {}
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
         return SpecError(message, file=self.spec.file, line=line, path=path)
@@ -73,10 +114,48 @@ class _Builder:
             refs[e.name] = sources
             previous = e.name
         local = {INPUT_NAME: input_id}
+        by_name = {e.name: e for e in body.entries}
         for e in self.order(body, refs, owner, prefix):
             inputs = [local[s] for s in refs[e.name]]
             local[e.name] = self.entry(e, scope, inputs, prefix, stack, local)
+            if e.sources is not None and self.ran(e, prefix):
+                for s in e.sources:
+                    self.check_on(s, by_name, owner, prefix, "'from'", e.sources_line, e.name)
+        if body.output is not None:
+            line = body.output_line or body.line
+            self.check_on(body.output, by_name, owner, prefix, "'output'", line, None)
         return local[body.output or body.entries[-1].name]
+
+    def ran(self, e: Entry, prefix: str) -> bool:
+        """Whether the entry (any row of its table) was switched on."""
+        if e.table is None:
+            return prefix + e.name not in self.off
+        rows = e.table.rows
+        return any(prefix + (r.name or f"{e.name}.{i}") not in self.off for i, r in enumerate(rows))
+
+    def check_on(
+        self,
+        named: str,
+        by_name: Mapping[str, Entry],
+        owner: Mapping[str, str],
+        prefix: str,
+        what: str,
+        line: int,
+        reader: str | None,
+    ) -> None:
+        """A switched-off entry named in 'from' or 'output' is an error, unless it says
+        'else: identity': silently reading its input instead has built wrong networks."""
+        if named == INPUT_NAME or prefix + named not in self.off:
+            return
+        target = by_name[owner[named]]
+        if target.else_identity:
+            return
+        raise self.error(
+            f"{what} names {named!r}, which is switched off here ({self.off[prefix + named]}); "
+            f"add 'else: identity' to {target.name!r} if it should then stand for its input",
+            line or target.line,
+            prefix + (reader or named),
+        )
 
     def order(
         self, body: Body, refs: Mapping[str, tuple[str, ...]], owner: Mapping[str, str], prefix: str
@@ -123,14 +202,16 @@ class _Builder:
         out = inputs[0]
         for index, row in enumerate(e.table.rows):
             name = prefix + (row.name if row.name else f"{e.name}.{index}")
-            columns = {
-                column: self.coerce(ANY, raw, scope, f"column {column!r}", row.line, name)
+            columns = {  # read as arguments are: a lone word that names no variable is a word
+                column: self.coerce(WORD, raw, scope, f"column {column!r}", row.line, name)
                 for column, raw in zip(e.table.columns, row.values, strict=True)
             }
             out = self.call(e, {**scope, **columns}, inputs, name, stack, columns)
             if row.name:
                 local[row.name] = out
             inputs = [out]
+        if name in self.off:  # the entry's own name refers to its last row
+            self.off[prefix + e.name] = self.off[name]
         return out
 
     def call(
@@ -139,11 +220,13 @@ class _Builder:
         """One call of an entry (one table row), with its condition and repetitions."""
         # A layer switched off by 'if' or 'repeat: 0' stands for its (first) input.
         if e.cond is not None and not self.coerce(BOOL, e.cond, scope, "'if'", e.cond_line, name):
+            self.off[name] = f"'if: {e.cond}' is false"
             return inputs[0]
         if e.repeat is None:
             return self.instance(e, scope, inputs, name, stack, row, first=False)
         count = self.coerce(NONNEGATIVE, e.repeat, scope, "'repeat'", e.repeat_line, name)
         if count == 0:
+            self.off[name] = "'repeat' is 0"
             return inputs[0]
         for index in range(count):
             inputs = [
@@ -172,20 +255,46 @@ class _Builder:
         """One layer or block instance, under its training-only flag and its probability
         of running in a training step."""
         saved = (self.train_only, self.survival)
+        opens_branch = False
         if e.train_only is not None:
             flag = self.coerce(BOOL, e.train_only, scope, "'train_only'", e.train_only_line, name)
+            opens_branch = flag and not self.train_only
             self.train_only = self.train_only or flag
         if e.survival is not None:
-            p = self.coerce(FLOAT, e.survival, scope, "'survival'", e.survival_line, name)
+            p = self.coerce(EXACT, e.survival, scope, "'survival'", e.survival_line, name)
             if not 0 < p <= 1:
                 raise self.error(
                     f"'survival' must be a probability in (0, 1], got {p}", e.survival_line, name
                 )
             self.survival *= p
         try:
+            if opens_branch:
+                return self.branch(e, scope, inputs, name, stack, row, first)
             return self.one(e, scope, inputs, name, stack, row, first)
         finally:
             self.train_only, self.survival = saved
+
+    def branch(
+        self,
+        e: Entry,
+        scope: Scope,
+        inputs: list[str],
+        name: str,
+        stack: tuple,
+        row: Scope,
+        first: bool,
+    ) -> str:
+        """A training-only branch. If a shape rule inside it refuses this input size (an
+        auxiliary classifier whose map collapses), the branch is left out and recorded, so
+        the inference analysis goes on; any other error in it is still an error."""
+        mark = len(self.nodes)
+        try:
+            return self.one(e, scope, inputs, name, stack, row, first)
+        except _DoesNotFit as exc:
+            for key in list(self.nodes)[mark:]:
+                del self.nodes[key]
+            self.dropped[name] = exc
+            return name
 
     def one(
         self,
@@ -198,6 +307,20 @@ class _Builder:
         first: bool,
     ) -> str:
         """A single layer or block instance."""
+        gone = next((i for i in inputs if i in self.dropped), None)
+        if gone is not None:
+            if not self.train_only:
+                raise self.error(
+                    f"reads {gone!r}, a training-only layer; only training-only layers may",
+                    e.sources_line or e.line,
+                    name,
+                )
+            raise _DoesNotFit(
+                f"reads {gone!r}, a training-only branch that does not fit at this size",
+                file=self.spec.file,
+                line=e.sources_line or e.line,
+                path=name,
+            )
         args, lines = dict(e.args), dict(e.arg_lines)
         if first and e.first:
             args.update(e.first)
@@ -219,7 +342,7 @@ class _Builder:
             inner = dict(scope)
             for key, raw in args.items():
                 inner[key] = self.coerce(ANY, raw, scope, key, lines.get(key, e.line), name)
-            inner.update(shape_variables(in_shape))
+            inner.update(inline_shape_variables(scope, in_shape, name))
             return self.body(e.body, inner, inputs[0], name + ".", stack)
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]
@@ -344,7 +467,8 @@ class _Builder:
                 detail = f" (inputs: {', '.join(inputs)})"
             else:
                 detail = f" (input {show(shapes[0])})" if shapes else ""
-            raise self.error(f"{op.name}: {exc}{detail}", e.line, name) from None
+            message = f"{op.name}: {exc}{detail}"
+            raise _DoesNotFit(message, file=self.spec.file, line=e.line, path=name) from None
         node = Node(
             name,
             op,
@@ -410,16 +534,28 @@ def build(
     variant = spec.pick_variant(variant)
     scope = model_scope(spec, variant)
     shape = tuple(input_shape) if input_shape else input_shape_of(spec, variant, scope)
+    if spec.fixed_input and input_shape:
+        native = input_shape_of(spec, variant, scope)
+        if shape != native:
+            raise SpecError(
+                f"{variant or spec.name} takes only a {show(native)} input, not {show(shape)}: "
+                + " ".join(spec.fixed_input.split()),
+                file=spec.file,
+                line=spec.fixed_input_line or spec.input_line,
+            )
     builder = _Builder(spec)
     builder.add(Node(INPUT_NAME, INPUT, {"shape": shape}, (), (), shape, spec.input_line))
     output = builder.body(spec.body, {**scope, **shape_variables(shape)}, INPUT_NAME, "", ())
-    if builder.nodes[output].train_only:
+    if output in builder.dropped or builder.nodes[output].train_only:
+        line = builder.nodes[output].line if output in builder.nodes else spec.input_line
         raise SpecError(
             f"the model's output {output!r} is a training-only layer; name the inference "
             "output with a top-level 'output:'",
             file=spec.file,
-            line=builder.nodes[output].line,
+            line=line,
         )
+    if builder.dropped:
+        _check_branches_fit_natively(spec, variant, scope, shape, builder.dropped)
     v = spec.variants.get(variant) if variant else None
     return Graph(
         model=variant or spec.name,
@@ -430,4 +566,17 @@ def build(
         output=output,
         input_shape=shape,
         batch=batch if batch is not None else batch_of(spec, variant, scope),
+        dropped=tuple((name, str(exc)) for name, exc in builder.dropped.items()),
     )
+
+
+def _check_branches_fit_natively(
+    spec: Spec, variant: str | None, scope: Scope, shape: Shape, dropped: Mapping[str, SpecError]
+) -> None:
+    """A training-only branch may be left out at another input size, never at the spec's
+    own: there its failure is a mistake in the spec (a wrong width), not a size limit."""
+    native = input_shape_of(spec, variant, scope)
+    if tuple(shape) != tuple(native):
+        build(spec, variant, input_shape=native)
+        return
+    raise next(iter(dropped.values()))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -81,11 +83,57 @@ def _multiply(a: Any, b: Any) -> Any:
     return a * b
 
 
+class _ExactDiv(ast.Div):
+    """`/` in an exact expression: integers and fractions divide into a Fraction."""
+
+
+def _exact_divide(a: Any, b: Any) -> Any:
+    if isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction)):
+        return Fraction(a) / b
+    return a / b
+
+
+def exact_number(value: Any) -> Any:
+    """A finite float as the decimal it prints as (0.1 → 1/10), recursively through lists;
+    anything else unchanged. Exact expressions read every float this way."""
+    if isinstance(value, float) and math.isfinite(value):
+        return Fraction(repr(value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(exact_number(v) for v in value)
+    return value
+
+
+def _float_number(value: Any) -> Any:
+    """A Fraction as the nearest float, recursively through lists: how the other
+    expressions read exact values (op attributes are computed in floating point)."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, (list, tuple)) and any(
+        isinstance(v, (Fraction, list, tuple)) for v in value
+    ):
+        return type(value)(_float_number(v) for v in value)
+    return value
+
+
+class _Exactify(ast.NodeTransformer):
+    """Rewrite a parsed expression for exact arithmetic: decimals become fractions and
+    `/` divides exactly."""
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, float) and math.isfinite(node.value):
+            return ast.copy_location(ast.Constant(exact_number(node.value)), node)
+        return node
+
+    def visit_Div(self, node: ast.Div) -> ast.AST:
+        return _ExactDiv()
+
+
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: _multiply,
     ast.Div: operator.truediv,
+    _ExactDiv: _exact_divide,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
 }
@@ -111,6 +159,11 @@ def _checked(fn: Callable[[Any, Any], Any], symbol: str) -> Callable[[Any, Any],
             ) from None
         if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
             raise ExprError("number too large")
+        if isinstance(result, Fraction) and (
+            result.numerator.bit_length() > _MAX_INT_BITS
+            or result.denominator.bit_length() > _MAX_INT_BITS
+        ):
+            raise ExprError("number too large")
         return result
 
     return apply
@@ -121,6 +174,7 @@ _SYMBOLS = {
     ast.Sub: "-",
     ast.Mult: "*",
     ast.Div: "/",
+    _ExactDiv: "/",
     ast.FloorDiv: "//",
     ast.Mod: "%",
     ast.Pow: "**",
@@ -131,7 +185,7 @@ def _compile(node: ast.AST) -> Compiled:
     """Turn one whitelisted AST node into a closure over the scope."""
     if isinstance(node, ast.Constant):
         value = node.value
-        if not isinstance(value, (int, float, str, bool)) or value is None:
+        if not isinstance(value, (int, float, str, bool, Fraction)) or value is None:
             raise ExprError(f"unsupported constant {value!r}")
         return lambda scope: value
     if isinstance(node, ast.Name):
@@ -189,10 +243,7 @@ def _compile(node: ast.AST) -> Compiled:
         return lambda scope: _index(target(scope), index(scope))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            shown = node.func.id if isinstance(node.func, ast.Name) else "this"
-            raise ExprError(
-                f"function {shown!r} is not available; use one of: {', '.join(FUNCTIONS)}"
-            )
+            raise ExprError(_refused_call(node.func))
         if node.keywords:
             raise ExprError("keyword arguments are not allowed in expressions")
         fn = FUNCTIONS[node.func.id]
@@ -210,13 +261,61 @@ def _compile(node: ast.AST) -> Compiled:
 
         return call
     if isinstance(node, ast.Attribute):
-        raise ExprError("attribute access ('.') is not allowed in expressions")
-    raise ExprError(f"{type(node).__name__} is not allowed in expressions")
+        raise ExprError(f"attribute access ('{_dotted(node)}') is not allowed in expressions")
+    what = _REFUSED.get(type(node), type(node).__name__)
+    raise ExprError(f"{what} is not allowed in expressions")
+
+
+_REFUSED: dict[type, str] = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "an assignment (':=')",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+}
+
+
+def _dotted(node: ast.Attribute) -> str:
+    """`math.floor` for a name's attribute, `….upper` for any other value's."""
+    owner = node.value.id if isinstance(node.value, ast.Name) else "…"
+    return f"{owner}.{node.attr}"
+
+
+def _refused_call(func: ast.expr) -> str:
+    """Say what is wrong with a call of anything but a named function: a function we do not
+    offer, a module's function, a method, a lambda, or a call of a value."""
+    available = f"use one of: {', '.join(FUNCTIONS)}"
+    if isinstance(func, ast.Name):
+        return f"function {func.id!r} is not available; {available}"
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        plain = f"; write {func.attr}(...)" if func.attr in FUNCTIONS else f"; {available}"
+        return f"attribute access ('{_dotted(func)}') is not allowed in expressions{plain}"
+    if isinstance(func, ast.Attribute):
+        return f"method calls ('.{func.attr}()') are not allowed in expressions; {available}"
+    if isinstance(func, ast.Lambda):
+        return "a lambda is not allowed in expressions"
+    return f"only functions can be called, by name; {available}"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A variable that exists in a scope but may not be read there: reading it is an error
+    that says why (in_channels inside inline layers whose input differs from the block's)."""
+
+    value: Any  # what the name means in the enclosing scope
+    reason: str
 
 
 def _lookup(scope: Scope, name: str) -> Any:
     if name in scope:
-        return scope[name]
+        value = scope[name]
+        if isinstance(value, Unreadable):
+            raise ExprError(value.reason)
+        return exact_number(value) if isinstance(scope, _ExactScope) else _float_number(value)
     if name in ("true", "True"):
         return True
     if name in ("false", "False"):
@@ -237,25 +336,51 @@ def _index(target: Any, index: Any) -> Any:
         raise ExprError(f"index {index} is out of range for a list of {len(target)}") from None
 
 
+class _ExactScope(Mapping[str, Any]):
+    """The variables of an exact expression: a view whose type tells lookups to read
+    floats exactly."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __getitem__(self, name: str) -> Any:
+        return self.scope[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.scope
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.scope)
+
+    def __len__(self) -> int:
+        return len(self.scope)
+
+
 @lru_cache(maxsize=8192)
-def compile_expr(text: str) -> Compiled:
+def compile_expr(text: str, exact: bool = False) -> Compiled:
     """Parse and compile `text` once; the result is evaluated against a scope."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"cannot parse expression {text!r}: {exc.msg}") from None
+    if exact:
+        tree = _Exactify().visit(tree)
     return _compile(tree.body)
 
 
-def evaluate(text: str, scope: Scope) -> Any:
+def evaluate(text: str, scope: Scope, exact: bool = False) -> Any:
     """Evaluate one expression string against the variables in `scope`.
+
+    With `exact`, arithmetic is exact: a decimal means the fraction it prints as (0.1 is
+    1/10, a float variable too) and `/` of integers or fractions gives a Fraction. Without
+    it, as in Python, `/` gives a float and exact values are read as the nearest float.
 
     Any failure while evaluating (a comparison of a number with text, an overflow) becomes
     an ExprError, so the caller can report it with the spec's file and line.
     """
-    compiled = compile_expr(text)
+    compiled = compile_expr(text, exact)
     try:
-        return compiled(scope)
+        return compiled(_ExactScope(scope) if exact else scope)
     except ExprError:
         raise
     except (ArithmeticError, TypeError, ValueError, IndexError, MemoryError, RecursionError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .ops import OpDef, Shape
@@ -21,7 +22,7 @@ class Node:
     shape: Shape
     line: int | None
     train_only: bool = False  # runs only in training (GoogLeNet's auxiliary classifiers)
-    survival: float = 1.0  # probability it runs in a training step (stochastic depth)
+    survival: Fraction = Fraction(1)  # probability it runs in a training step, exact
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,16 @@ class Graph:
     output: str
     input_shape: Shape
     batch: int
+    # Training-only branches that do not fit at this input size, with the reason: they
+    # are not among the nodes, and the model has no training totals at this size.
+    dropped: tuple[tuple[str, str], ...] = ()
+
+
+def dropped_note(dropped: tuple[tuple[str, str], ...], input_shape: Shape) -> str | None:
+    """One line saying which training-only branch does not fit at this size, and why."""
+    if not dropped:
+        return None
+    name, reason = dropped[0]
+    more = f" (and {len(dropped) - 1} more)" if len(dropped) > 1 else ""
+    size = "×".join(map(str, input_shape))
+    return f"the training-only branch {name!r}{more} does not fit at {size} ({reason})"

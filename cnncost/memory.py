@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import CnnCostError
 from .report import Report
 
 
@@ -56,6 +57,8 @@ def estimate_memory(report: Report, backward: bool) -> MemoryEstimate:
     """Training runs the training-only branches too; inference leaves them out."""
     size = report.bytes_per_element
     if backward:
+        if report.totals.train_params is None:
+            raise CnnCostError(f"no training memory: {report.training_note}")
         params = report.totals.train_params * size
         stored = sum(layer.activations for layer in report.layers) * size
         return MemoryEstimate(params, stored, params)

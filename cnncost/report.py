@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
-from .graph import Graph
+from .graph import Graph, dropped_note
 from .ops import Shape
 from .ops.registry import quantities
+from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
 SCHEMA = "cnncost.report/1"
@@ -34,10 +36,15 @@ UNITS = {
     "the largest over all paths",
     "jump": "input pixels between neighbouring output positions (effective stride)",
     "depth": "weighted layers (conv, linear) on the longest path from the input",
-    "train_params": "params including training-only branches (auxiliary classifiers)",
+    "train_params": "params including training-only branches (auxiliary classifiers); "
+    "null when a training-only branch does not fit at this input size (dropped_branches)",
     "train_macs": "expected MACs of one training forward pass: training-only branches "
     "included, each layer weighted by its survival probability (stochastic depth), "
-    "rounded to an integer",
+    "summed exactly and rounded once to the nearest integer (ties to even); null when a "
+    "training-only branch does not fit at this input size (dropped_branches)",
+    "survival": "probability a layer runs in a training step, as the nearest float; "
+    "survival_fraction gives it exactly",
+    "paths": "distinct input-to-output paths through the inference graph (exact)",
 }
 
 
@@ -57,7 +64,7 @@ class Layer:
     activations: int
     bytes_per_element: int = field(repr=False)
     train_only: bool = False
-    survival: float = 1.0
+    survival: Fraction = Fraction(1)
     receptive_field: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
     depth: int = 0
@@ -92,7 +99,8 @@ class Layer:
             "activations": self.activations,
             "activation_bytes": self.activation_bytes,
             "train_only": self.train_only,
-            "survival": self.survival,
+            "survival": float(self.survival),
+            "survival_fraction": str(self.survival),
             "receptive_field": list(self.receptive_field),
             "jump": list(self.jump),
             "depth": self.depth,
@@ -111,9 +119,10 @@ class Totals:
     activations: int
     activation_bytes: int
     param_bytes: int
-    train_params: int
-    train_macs: int
+    train_params: int | None  # None: a training-only branch does not fit (Report.dropped)
+    train_macs: int | None
     depth: int
+    paths: int
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -131,10 +140,18 @@ class Report:
     dtype: str
     layers: tuple[Layer, ...]
     output: str = ""  # the layer whose result is the model's output
+    # Training-only branches left out because they do not fit at this input size, each
+    # with the error that stopped it; the model then has no training totals.
+    dropped: tuple[tuple[str, str], ...] = ()
 
     @property
     def bytes_per_element(self) -> int:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def training_note(self) -> str | None:
+        """One line saying why there are no training totals at this size, or None."""
+        return dropped_note(self.dropped, self.input_shape)
 
     @property
     def inference_layers(self) -> tuple[Layer, ...]:
@@ -149,6 +166,7 @@ class Report:
         biases = sum(r.biases for r in layers)
         macs = sum(r.macs for r in layers)
         activations = sum(r.activations for r in layers)
+        trains = not self.dropped
         return Totals(
             params=weights + biases,
             weights=weights,
@@ -160,10 +178,17 @@ class Report:
             activations=activations,
             activation_bytes=activations * self.bytes_per_element,
             param_bytes=(weights + biases) * self.bytes_per_element,
-            train_params=sum(r.params for r in self.layers),
-            train_macs=round(sum(r.macs * r.survival for r in self.layers)),
+            train_params=sum(r.params for r in self.layers) if trains else None,
+            train_macs=round(self.expected_train_macs) if trains else None,  # half to even
             depth=next((r.depth for r in self.layers if r.name == self.output), 0),
+            paths=count_paths(layers, self.output),
         )
+
+    @cached_property
+    def expected_train_macs(self) -> Fraction:
+        """The expected MACs of one training forward pass, exactly: every layer's MACs
+        weighted by its exact survival probability; totals.train_macs rounds it once."""
+        return sum((r.macs * r.survival for r in self.layers), Fraction(0))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +204,7 @@ class Report:
             "bytes_per_element": self.bytes_per_element,
             "units": UNITS,
             "totals": self.totals.to_dict(),
+            "dropped_branches": [{"name": name, "reason": reason} for name, reason in self.dropped],
             "layers": [r.to_dict() for r in self.layers],
         }
 
@@ -239,4 +265,5 @@ def analyze_graph(graph: Graph, dtype: str = "fp32") -> Report:
         dtype=dtype,
         layers=tuple(layers),
         output=graph.output,
+        dropped=graph.dropped,
     )

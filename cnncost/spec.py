@@ -21,6 +21,7 @@ TOP_KEYS = (
     "source",
     "notes",
     "input",
+    "fixed_input",
     "batch",
     "params",
     "variants",
@@ -43,7 +44,9 @@ ENTRY_KEYS = (
     "doc",
     "train_only",
     "survival",
+    "else",
 )
+ELSE_WORDS = ("identity",)  # what a switched-off entry may stand for when named in 'from:'
 TABLE_KEYS = ("columns", "rows")
 INPUT_NAME = "input"
 
@@ -99,6 +102,8 @@ class Entry:
     train_only_line: int = 0
     survival: Any = None  # probability the layer runs in a training step (stochastic depth)
     survival_line: int = 0
+    # 'else: identity': switched off, the entry may be named and stands for its input
+    else_identity: bool = False
 
 
 @dataclass
@@ -108,6 +113,7 @@ class Body:
     entries: list[Entry]
     output: str | None
     line: int
+    output_line: int = 0
 
 
 @dataclass
@@ -149,6 +155,10 @@ class Spec:
     blocks: dict[str, Block]
     body: Body
     variants: dict[str, Variant]
+    # Why the model takes only its own input size ("" when it takes any): torchvision's
+    # ViT asserts the image size its position embedding was built for.
+    fixed_input: str = ""
+    fixed_input_line: int = 0
 
     def model_names(self) -> list[str]:
         return list(self.variants) if self.variants else [self.name]
@@ -242,8 +252,16 @@ class _Parser:
             batch=data.get("batch", 1),
             params=self.params(data.get("params"), data.line_of("params"), "the spec"),
             blocks=blocks,
-            body=self.body(data["layers"], data.line_of("layers"), data.get("output"), ""),
+            body=self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                "",
+                data.line_of("output"),
+            ),
             variants=variants,
+            fixed_input=self.text(data, "fixed_input"),
+            fixed_input_line=data.line_of("fixed_input"),
         )
 
     def name(self, raw: Any, line: int, what: str) -> str:
@@ -280,7 +298,13 @@ class _Parser:
         return Block(
             name=name,
             params=self.params(data.get("params"), data.line_of("params"), f"block {name!r}"),
-            body=self.body(data["layers"], data.line_of("layers"), data.get("output"), name),
+            body=self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                name,
+                data.line_of("output"),
+            ),
             line=line,
             doc=self.text(data, "doc"),
         )
@@ -302,7 +326,7 @@ class _Parser:
             expected=data.get("expected"),
         )
 
-    def body(self, raw: Any, line: int, output: Any, path: str) -> Body:
+    def body(self, raw: Any, line: int, output: Any, path: str, output_line: int = 0) -> Body:
         data = self.mapping(raw, "'layers'", line, path or None)
         if not data:
             raise self.fail("'layers' is empty", line, path or None)
@@ -327,7 +351,7 @@ class _Parser:
                 line,
                 path or None,
             )
-        return Body(entries, output, line)
+        return Body(entries, output, line, output_line)
 
     def entry(self, name: str, raw: Any, line: int, scope_path: str) -> Entry:
         path = f"{scope_path}.{name}" if scope_path else name
@@ -341,7 +365,13 @@ class _Parser:
             )
         kind = kinds[0]
         if kind == "layers":
-            entry.body = self.body(data["layers"], data.line_of("layers"), data.get("output"), path)
+            entry.body = self.body(
+                data["layers"],
+                data.line_of("layers"),
+                data.get("output"),
+                path,
+                data.line_of("output"),
+            )
         else:
             value = data[kind]
             if not isinstance(value, str) or not value:
@@ -362,6 +392,15 @@ class _Parser:
                 entry.train_only, entry.train_only_line = value, kline
             elif key == "survival":
                 entry.survival, entry.survival_line = value, kline
+            elif key == "else":
+                if value not in ELSE_WORDS:
+                    raise self.fail(
+                        f"'else' says what a switched-off entry stands for: "
+                        f"{' or '.join(ELSE_WORDS)}, got {value!r}",
+                        kline,
+                        path,
+                    )
+                entry.else_identity = True
             elif key == "first":
                 first = self.mapping(value, "'first'", kline, path)
                 if "first" in first or any(k in ENTRY_KEYS for k in first):
@@ -376,6 +415,8 @@ class _Parser:
                 entry.arg_lines[key] = kline
         if entry.first is not None and entry.repeat is None:
             raise self.fail("'first' needs 'repeat'", data.line_of("first"), path)
+        if entry.else_identity and entry.cond is None and entry.repeat is None:
+            raise self.fail("'else' needs 'if' or 'repeat'", data.line_of("else"), path)
         return entry
 
     def sources(self, value: Any, line: int, path: str) -> tuple[str, ...]:

@@ -10,30 +10,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .errors import ExprError, did_you_mean
-from .expr import Scope, evaluate
+from .expr import Scope, evaluate, exact_number
 
 
-def _eval(raw: Any, scope: Scope) -> Any:
+def _eval(raw: Any, scope: Scope, exact: bool = False) -> Any:
     """Evaluate expression strings, recursively through lists."""
     if isinstance(raw, str):
-        return evaluate(raw, scope)
+        return evaluate(raw, scope, exact)
     if isinstance(raw, (list, tuple)):
-        return [_eval(item, scope) for item in raw]
+        return [_eval(item, scope, exact) for item in raw]
     return raw
 
 
+def _repr(value: Any) -> str:
+    return str(value) if isinstance(value, Fraction) else repr(value)
+
+
 def _show(raw: Any, value: Any) -> str:
-    return f"{value!r} (from {raw!r})" if isinstance(raw, str) else repr(value)
+    return f"{_repr(value)} (from {raw!r})" if isinstance(raw, str) else _repr(value)
 
 
 def _as_int(raw: Any, value: Any, minimum: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         raise ExprError(f"expected an integer, got {_show(raw, value)}")
-    if isinstance(value, float):
-        if not value.is_integer():
+    if isinstance(value, (float, Fraction)):
+        whole = value.is_integer() if isinstance(value, float) else value.denominator == 1
+        if not whole:
             raise ExprError(f"expected an integer, got {_show(raw, value)}")
         value = int(value)
     if minimum is not None and value < minimum:
@@ -63,9 +69,21 @@ class IntKind(Kind):
 class FloatKind(Kind):
     def coerce(self, raw: Any, scope: Scope) -> float:
         value = _eval(raw, scope)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
             raise ExprError(f"expected a number, got {_show(raw, value)}")
         return float(value)
+
+
+@dataclass(frozen=True)
+class ExactKind(Kind):
+    """A number computed exactly (a probability): decimals are the fractions they print as,
+    `/` divides exactly, and the result is a Fraction."""
+
+    def coerce(self, raw: Any, scope: Scope) -> Fraction:
+        value = exact_number(_eval(raw, scope, exact=True))
+        if isinstance(value, bool) or not isinstance(value, (int, Fraction)):
+            raise ExprError(f"expected a number, got {_show(raw, value)}")
+        return Fraction(value)
 
 
 @dataclass(frozen=True)
@@ -144,23 +162,35 @@ class IntListKind(Kind):
 @dataclass(frozen=True)
 class AnyKind(Kind):
     """A block parameter. With literal_words, a lone identifier that names no variable is a
-    word (``act: relu``); every other string is an expression (``out: planes * 4``)."""
+    word (``act: relu``); every other string is an expression (``out: planes * 4``),
+    computed exactly, since its use is not known yet: ``1 / 3`` stays one third (a
+    stochastic-depth probability), and a whole number comes out as an int."""
 
     literal_words: bool = False
 
     def coerce(self, raw: Any, scope: Scope) -> Any:
         if self.literal_words and isinstance(raw, str) and raw.isidentifier():
-            return scope.get(raw, raw)
-        value = _eval(raw, scope)
+            return _whole(evaluate(raw, scope, exact=True)) if raw in scope else raw
+        value = _whole(_eval(raw, scope, exact=True))
         if isinstance(value, list):
             return tuple(value)
         return value
+
+
+def _whole(value: Any) -> Any:
+    """Fractions that are whole numbers as ints, recursively through lists."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    if isinstance(value, (list, tuple)):
+        return type(value)(_whole(v) for v in value)
+    return value
 
 
 INT = IntKind("integer")
 POSITIVE = IntKind("positive integer", minimum=1)
 NONNEGATIVE = IntKind("integer ≥ 0", minimum=0)
 FLOAT = FloatKind("number")
+EXACT = ExactKind("number (exact)")
 BOOL = BoolKind("true/false")
 PAIR = PairKind("integer or [height, width]", minimum=1)
 PAIR0 = PairKind("integer ≥ 0 or [height, width]", minimum=0)

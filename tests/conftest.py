@@ -21,20 +21,28 @@ def reference(name: str) -> dict:
     return yaml.safe_load((REFERENCE / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-def printed(text: str | int) -> tuple[Fraction, Fraction]:
-    """A printed figure such as '3.8 G' or '854M': its value and the size of its last digit."""
+def printed(text: str | int, significant: int | None = None) -> tuple[Fraction, Fraction]:
+    """A printed figure such as '3.8 G' or '854M': its value and the size of its last digit
+    (or of its last significant one, when the trailing zeros of '60 M' are not significant)."""
     match = re.fullmatch(r"\s*([0-9]+)(?:\.([0-9]+))?\s*([KMGTB]?)\w*\s*", str(text))
     assert match, f"cannot read printed figure {text!r}"
     whole, decimals, prefix = match.groups()
     scale = _SCALE[prefix]
     places = len(decimals or "")
     value = Fraction(int(whole + (decimals or "")), 10**places) * scale
-    return value, Fraction(scale, 10**places)
+    unit = Fraction(scale, 10**places)
+    if significant is not None:
+        digits = (whole + (decimals or "")).lstrip("0")
+        kept = digits if decimals else digits.rstrip("0")  # only a whole number's zeros
+        assert len(kept) <= significant <= len(digits), (text, significant)
+        unit *= 10 ** (len(digits) - significant)
+    return value, unit
 
 
-def matches_printed(computed: int, figure: str) -> bool:
-    """True when `computed` rounds to the printed figure (half a unit of its last digit)."""
-    value, unit = printed(figure)
+def matches_printed(computed: int, figure: str, significant: int | None = None) -> bool:
+    """True when `computed` rounds to the printed figure: within half a unit of its last
+    (significant) digit, a tie included."""
+    value, unit = printed(figure, significant)
     return abs(computed - value) <= unit / 2
 
 

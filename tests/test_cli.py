@@ -19,7 +19,8 @@ def test_summary_labels_macs_and_flops(run):
     assert "15,470,264,320" in out and "GMACs" in out
     assert "30,940,528,640" in out and "= 2 × MACs" in out
     assert "138,357,544" in out and "138,344,128" in out
-    assert "15,237,608" in out and "60.95 MB" in out
+    # the slide's 15,237,608 stored elements plus torchvision's 512×7×7 adaptive pool
+    assert "15,262,696" in out and "61.05 MB" in out
 
 
 def test_table_has_every_layer_and_a_total(run):
@@ -90,7 +91,10 @@ def test_input_override_rescales_every_convolution(run):
     conv_big = sum(layer["macs"] for layer in big if layer["op"] == "conv2d")
     assert conv_big * 224 * 224 == conv_small * 320 * 320
     fc6 = next(layer for layer in big if layer["name"] == "fc6")
-    assert fc6["weights"] == 512 * 10 * 10 * 4096  # 320/32 = 10: the map fc6 sees
+    assert fc6["weights"] == 512 * 7 * 7 * 4096  # torchvision's adaptive pool: always 7×7
+    paper = json.loads(run("vgg16_paper", "--format", "json", "--input", "3x320x320")[1])
+    fc6 = next(layer for layer in paper["layers"] if layer["name"] == "fc6")
+    assert fc6["weights"] == 512 * 10 * 10 * 4096  # 320/32 = 10: the map the paper's fc6 sees
 
 
 def test_csv_rows_add_up_to_the_total_row(run):

@@ -221,7 +221,7 @@ CASES = {
           conv: {op: conv2d, out: "__import__('os').getpid()", kernel: 1}  # <here>
         """,
         "conv",
-        ["is not available"],
+        ["method calls ('.getpid()') are not allowed"],
     ),
     "attribute access in an expression": (
         """
@@ -302,6 +302,31 @@ CASES = {
         """,
         None,
         ["reserved"],
+    ),
+    "a switched-off layer named in from": (
+        """
+        input: [3, 8, 8]
+        params: {project: false}
+        layers:
+          body: {op: conv2d, out: 3, kernel: 3, padding: 1}
+          shortcut: {if: project, op: conv2d, out: 3, kernel: 1, from: input}
+          sum: {op: add, from: [body, shortcut]}  # <here>
+        """,
+        "sum",
+        ["'from' names 'shortcut', which is switched off", "'else: identity'"],
+    ),
+    "in_channels inside inline layers with another input": (
+        """
+        input: [3, 8, 8]
+        layers:
+          conv: {op: conv2d, out: 16, kernel: 1}
+          se:
+            layers:
+              pool: {op: global_avgpool}
+              fc1: {op: conv2d, out: in_channels // 4, kernel: 1}  # <here>
+        """,
+        "se.fc1",
+        ["in_channels is ambiguous", "3 for the enclosing block's input but 16"],
     ),
 }
 

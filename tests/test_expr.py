@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -461,3 +462,56 @@ def test_compound_integer_expression_matches_python(a, b, c):
     assert ev("a + b * c - a // c", a=a, b=b, c=c) == a + b * c - a // c
     assert ev("(a - b) // c * c + (a - b) % c", a=a, b=b, c=c) == a - b
     assert ev("min(a, b) <= max(a, b)", a=a, b=b) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("math.floor(3)", r"attribute access \('math\.floor'\) is not allowed.*write floor\("),
+        ("'abc'.upper()", r"method calls \('\.upper\(\)'\) are not allowed"),
+        ("(lambda: 3)()", r"^a lambda is not allowed in expressions$"),
+        ("(3)(4)", r"only functions can be called, by name"),
+        ("[i for i in [1]]", r"^a list comprehension is not allowed"),
+        ("x.y", r"attribute access \('x\.y'\)"),
+    ],
+)
+def test_refusals_name_what_is_wrong(text, message):
+    """Each refusal names the construct written, never a made-up function name."""
+    with pytest.raises(ExprError, match=message) as info:
+        ev(text, x=1)
+    assert "'this'" not in str(info.value)
+
+
+# -- exact arithmetic ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "expected"),
+    [
+        ("0.1 + 0.2", {}, Fraction(3, 10)),
+        ("1 / 3", {}, Fraction(1, 3)),
+        ("x * 3", {"x": 0.1}, Fraction(3, 10)),
+        ("[x, 1 / 2]", {"x": 0.25}, [Fraction(1, 4), Fraction(1, 2)]),
+        ("7 // 2", {}, 3),
+        ("1e-3", {}, Fraction(1, 1000)),
+    ],
+)
+def test_exact_mode_keeps_every_digit(text, scope, expected):
+    assert evaluate(text, scope, exact=True) == expected
+
+
+def test_plain_mode_is_python_floating_point():
+    assert evaluate("0.1 + 0.2", {}) == 0.1 + 0.2 != 0.3
+    third = evaluate("x", {"x": Fraction(1, 3)})
+    assert type(third) is float and third == 1 / 3
+    whole = evaluate("x", {"x": Fraction(8, 2)})
+    assert type(whole) is int and whole == 4
+
+
+def test_exact_mode_float_leaves_exactness_on_request():
+    assert type(evaluate("float(1 / 3)", {}, exact=True)) is float
+
+
+def test_exact_fractions_cannot_grow_without_end():
+    with pytest.raises(ExprError, match="number too large"):
+        evaluate("((1 / 3) ** 64) ** 64", {}, exact=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cnncost.build import build
 from cnncost.memory import estimate_memory, peak_live_activations
 from cnncost.report import analyze_graph
@@ -42,3 +44,15 @@ def test_inference_and_training_estimates():
     training = estimate_memory(report, backward=True)
     # every stored output (input 16, a 32, b 64, c 64, sum 64) plus weights and gradients
     assert training.total_bytes == 4 * (2 * params + 16 + 32 + 64 + 64 + 64)
+
+
+def test_training_memory_of_a_dropped_branch_is_refused_in_one_line():
+    """Where the auxiliary head does not fit, inference memory stands; training has none."""
+    from test_training_branches import SMALL_AUX
+
+    from cnncost.errors import CnnCostError
+
+    report = analyze_graph(build(loads_spec(SMALL_AUX, "net.yaml"), input_shape=(3, 16, 16)))
+    assert estimate_memory(report, backward=False).param_bytes == 4 * report.totals.params
+    with pytest.raises(CnnCostError, match=r"^no training memory: the training-only branch 'aux'"):
+        estimate_memory(report, backward=True)

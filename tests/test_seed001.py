@@ -20,7 +20,8 @@ TABLE_OPS = {"input", "conv2d", "maxpool", "linear"}
 
 @pytest.fixture(scope="module")
 def vgg16():
-    return cnncost.analyze("vgg16")
+    """The slide's table is the paper's VGG16: no adaptive pool before the classifier."""
+    return cnncost.analyze("vgg16_paper")
 
 
 def _table_rows(report):
@@ -61,6 +62,20 @@ def test_vgg16_weights_without_biases_sum_the_slides_column(vgg16):
 
 def test_vgg16_parameters_with_biases_match_torchvision(vgg16):
     assert vgg16.totals.params == SEED["vgg16_published"]["params_with_biases"]["value"]
+    assert cnncost.analyze("vgg16").totals.params == vgg16.totals.params
+
+
+def test_torchvisions_vgg16_has_the_slides_rows_and_its_adaptive_pool(vgg16):
+    """At 224×224 torchvision's AdaptiveAvgPool2d(7) is the identity, but it stores its
+    output: the slide's rows plus 7·7·512 elements, with the same params and MACs."""
+    torchvision = cnncost.analyze("vgg16")
+    assert [(r.name, r.output_shape) for r in _table_rows(torchvision)] == [
+        (r.name, r.output_shape) for r in _table_rows(vgg16)
+    ]
+    pool = next(r for r in torchvision.layers if r.op == "adaptive_avgpool")
+    assert pool.output_shape == (512, 7, 7)
+    assert torchvision.totals.activations == vgg16.totals.activations + 7 * 7 * 512
+    assert torchvision.totals.macs == vgg16.totals.macs
 
 
 def test_vgg16_macs_match_the_published_figure(vgg16):
@@ -124,3 +139,15 @@ def test_bottleneck_saves_the_compute_the_slide_claims():
     naive = cnncost.analyze("inception_naive").totals.macs
     reduced = cnncost.analyze("inception_bottleneck").totals.macs
     assert reduced * 3 < naive  # 271M vs 854M: more than 3x fewer MACs
+
+
+def test_vgg16_memory_column_is_two_significant_figures():
+    """Every rounded memory figure is the row's own H·W·C to two significant figures; ten of
+    the nineteen are not roundings at their last printed digit (802,816 is not 800K to the
+    nearest K), so only the two-figure reading gives them all one verdict."""
+    rows = [r for r in SEED["vgg16_table"]["rows"] if isinstance(r["memory"], str)]
+    assert len(rows) == 19
+    for row in rows:
+        assert matches_printed(math.prod(row["output"]), row["memory"], significant=2), row
+    loose = [r for r in rows if not matches_printed(math.prod(r["output"]), r["memory"])]
+    assert len(loose) == 10

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from cnncost.errors import ExprError
 from cnncost.values import (
     ANY,
     BOOL,
+    EXACT,
     FLOAT,
     INT,
     NONNEGATIVE,
@@ -280,3 +283,49 @@ def test_kind_for_default():
 )
 def test_describe(value, text):
     assert describe(value) == text
+
+
+# -- exact numbers -------------------------------------------------------------------------
+
+
+def test_block_parameters_are_computed_exactly():
+    """A block parameter's use is not known when it is bound, so it keeps every digit:
+    1 / 3 stays a third (a survival probability), a whole result is an int."""
+    assert ANY.coerce("1 / 3", {}) == Fraction(1, 3)
+    assert ANY.coerce("0.1 * 3", {}) == Fraction(3, 10)
+    assert ANY.coerce("1 - (l + 1) / 54 * (1 - p)", {"l": 0, "p": 0.5}) == Fraction(107, 108)
+    whole = ANY.coerce("8 / 2", {})
+    assert whole == 4 and type(whole) is int
+    assert ANY.coerce(["6 / 4", 2], {}) == (Fraction(3, 2), 2)
+
+
+def test_exact_values_are_read_as_floats_by_other_kinds():
+    """Op attributes are computed in floating point, as the reference code does."""
+    assert FLOAT.coerce("p * 2", {"p": Fraction(1, 3)}) == 2 / 3
+    assert INT.coerce("n * 1.5", {"n": Fraction(4)}) == 6
+    assert INT.coerce(Fraction(12, 3), {}) == 4
+    with pytest.raises(ExprError, match="expected an integer, got 7/2"):
+        INT.coerce(Fraction(7, 2), {})
+    with pytest.raises(ExprError, match=r"expected an integer, got 3\.5 \(from 'x'\)"):
+        INT.coerce("x", {"x": Fraction(7, 2)})
+
+
+@pytest.mark.parametrize(
+    ("raw", "scope", "expected"),
+    [
+        ("0.1", {}, Fraction(1, 10)),
+        (0.1, {}, Fraction(1, 10)),  # a YAML float, read as the decimal it prints as
+        ("p", {"p": 0.3}, Fraction(3, 10)),
+        ("p * q", {"p": 0.1, "q": 0.9}, Fraction(9, 100)),
+        ("1 / 3", {}, Fraction(1, 3)),
+        (1, {}, Fraction(1)),
+    ],
+)
+def test_exact_kind(raw, scope, expected):
+    value = EXACT.coerce(raw, scope)
+    assert type(value) is Fraction and value == expected
+
+
+def test_exact_kind_rejects_words():
+    with pytest.raises(ExprError, match="expected a number"):
+        EXACT.coerce("[1]", {})

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..errors import CnnCostError
-from ..graph import Graph, Node
+from ..graph import Graph, Node, dropped_note
 
 # Called after every layer with its node and output: how verify and per-layer timing watch.
 StepHook = Callable[[Node, torch.Tensor], None]
@@ -66,6 +66,9 @@ class SpecModule(nn.Module):
     ) -> torch.Tensor:
         """The model's output; `train_only` runs the training-only branches or not
         (by default, in train mode only)."""
+        if train_only is None and self.training and self.graph.dropped:
+            note = dropped_note(self.graph.dropped, self.graph.input_shape)
+            raise CnnCostError(f"cannot run in train mode: {note}")
         train_only = self.training if train_only is None else train_only
         values = {self.input_name: x}
         for step in self.steps if train_only else self.inference_steps:

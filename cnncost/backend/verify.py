@@ -117,7 +117,6 @@ def verify(graph: Graph, device: str = "cpu") -> Verification:
     with torch.inference_mode(), counter:
         out = module.run(x, after, train_only=True)
 
-    totals = report.totals
     torch_totals = {
         "shape": tuple(out.shape),
         "params": _count(module.parameters()),
@@ -127,7 +126,7 @@ def verify(graph: Graph, device: str = "cpu") -> Verification:
     # The module holds the training-only branches too, and verify runs them.
     ours = {
         "shape": (graph.batch, *report.output_shape),
-        "params": totals.train_params,
+        "params": sum(layer.params for layer in report.layers),
         "buffers": sum(layer.buffers for layer in report.layers),
         "macs": sum(layer.macs for layer in report.layers),
     }

@@ -14,6 +14,8 @@ HEADER = ("Claim", "Doc", "Where", "Printed", "Computed", "Verdict")
 
 def _computed(v: Verdict) -> str:
     x = v.computed
+    if isinstance(x, tuple):
+        return "×".join(str(d) for d in x)
     if x.denominator == 1:
         return f"{int(x):,}"
     return f"{float(x):,.4g}"
@@ -23,9 +25,12 @@ def _rows(verdicts: Sequence[Verdict]) -> list[list[str]]:
     rows = []
     for v in verdicts:
         unit = v.claim.get("unit", "")
-        printed = f"{v.claim['value']} {unit}".strip()
+        value = v.claim["value"]
+        if isinstance(value, list):
+            value = "×".join(str(d) for d in value)
+        printed = f"{value} {unit}".strip()
         verdict = v.label
-        if v.outcome in ("mismatch", "STALE"):
+        if v.outcome in ("close", "mismatch", "STALE"):
             verdict += ": " + str(v.claim.get("reason", ""))
         rows.append(
             [
@@ -47,6 +52,7 @@ def summary(verdicts: Sequence[Verdict]) -> str:
         f"{len(verdicts)} claims",
         f"{counts['match']} match exactly",
         f"{counts['rounding']} match within the printed rounding",
+        f"{counts['close']} are close (within one unit of the last digit) for a recorded reason",
         f"{counts['mismatch']} disagree for a recorded reason"
         + (
             " (" + ", ".join(f"{n} {k}" for k, n in sorted(explained.items())) + ")"
@@ -82,7 +88,8 @@ def audit_json(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
     data = {
         "schema": "cnncost.audit/1",
         "summary": {
-            k: counts.get(k, 0) for k in ("match", "rounding", "mismatch", "MISMATCH", "STALE")
+            k: counts.get(k, 0)
+            for k in ("match", "rounding", "close", "mismatch", "MISMATCH", "STALE")
         },
         "ok": not any(v.failed for v in verdicts),
         "claims": [v.to_dict() for v in shown],

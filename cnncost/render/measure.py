@@ -39,7 +39,7 @@ def verify_text(v: Verification) -> str:
         f"verify {r.title or r.model} [{r.model}] with torch on {v.device}: input "
         f"{shape(r.input_shape)}, batch {r.batch}, {v.layers_checked} layers"
     )
-    lines = [head, ""]
+    lines = [head, *([f"not run: {r.training_note}"] if r.training_note else []), ""]
     labels = {
         "shape": "output shape",
         "params": "parameters",

@@ -192,7 +192,7 @@ def summary(report: Report) -> str:
         ("layers", len(report.layers), f"{weighted} with weights"),
         ("depth", t.depth, "weighted layers (conv, linear) on the longest path"),
     ]
-    if t.train_params != t.params:
+    if t.train_params is not None and t.train_params != t.params:
         extra = sum(1 for layer in report.layers if layer.train_only)
         rows.append(
             (
@@ -201,7 +201,7 @@ def summary(report: Report) -> str:
                 f"with {extra} training-only layers (auxiliary classifiers), left out above",
             )
         )
-    if t.train_macs != t.macs:
+    if t.train_macs is not None and t.train_macs != t.macs:
         rows.append(
             (
                 "training MACs",
@@ -214,6 +214,8 @@ def summary(report: Report) -> str:
     lines = [heading(report), f"output {shape(report.output_shape)}", ""]
     for label, value, note in rows:
         lines.append(f"  {label:<17}{grouped(value):>{width}}   {note}".rstrip())
+    if report.training_note:
+        lines.append(f"  {'training':<17}no training totals: {report.training_note}")
     if report.source:
         lines += ["", f"source: {report.source}"]
     return "\n".join(lines) + "\n"

@@ -114,3 +114,25 @@ def test_verify_counts_the_training_only_branches():
     result = verify(_graph(AUX))
     assert result.ok
     assert result.totals["params"] == (4 * 27 + 4 + 2 * 50, 4 * 27 + 4 + 2 * 50)
+
+
+def test_a_dropped_training_branch_refuses_train_mode_in_one_line():
+    """Where the auxiliary head does not fit, eval mode runs and train mode says why."""
+    from test_training_branches import SMALL_AUX
+
+    from cnncost.backend.verify import verify
+    from cnncost.errors import CnnCostError
+
+    graph = build(loads_spec(SMALL_AUX, "net.yaml"), input_shape=(3, 16, 16))
+    module = build_module(graph)
+    x = torch.randn(1, 3, 16, 16)
+    assert tuple(module.eval()(x).shape) == (1, 10)
+    with pytest.raises(CnnCostError) as info:
+        module.train()(x)
+    message = str(info.value)
+    assert "\n" not in message and "'aux'" in message and "collapses to zero" in message
+    result = verify(graph, device="meta")
+    assert result.ok  # the layers that exist still check out
+    from cnncost.render.measure import verify_text
+
+    assert "not run: the training-only branch 'aux' does not fit" in verify_text(result)
