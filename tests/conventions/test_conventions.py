@@ -180,3 +180,10 @@ def test_conventions_import_neither_torch_nor_a_peer():
         [sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_ops_lists_each_conventions_formula(run):
+    code, out, _ = run("ops", "batchnorm")
+    assert code == 0
+    for conv in conventions.conventions().values():
+        assert f"{conv.name}: {conv.formulas['batchnorm']}" in out
