@@ -187,3 +187,13 @@ def test_ops_lists_each_conventions_formula(run):
     assert code == 0
     for conv in conventions.conventions().values():
         assert f"{conv.name}: {conv.formulas['batchnorm']}" in out
+
+
+def test_the_worked_example_in_the_docs_is_what_reconcile_prints(run):
+    doc = (ROOT / "docs" / "counting.md").read_text(encoding="utf-8")
+    block = doc.split("`cnncost reconcile resnet50`", 1)[1].split("```text\n", 1)[1]
+    block = block.split("```", 1)[0]
+    code, out, _ = run("reconcile", "resnet50")
+    assert code == 0
+    for line in block.splitlines():
+        assert line.rstrip() in out, line
