@@ -52,6 +52,17 @@ COMPUTE_KEYS = {
     "dtype",
     "divide_by",
     "op",
+    "models",
+    "axis",
+    "values",
+    "phi",
+}
+# Growth metrics, each from a sweep (cnncost/sweep.py): name → the compute keys it reads.
+SCALING_METRICS = {
+    "compound_factor": ("model",),
+    "phi_growth": ("model", "phi"),
+    "models_growth": ("models",),
+    "growth_exponent": ("model", "axis", "values"),
 }
 TOTAL_METRICS = {f.name for f in fields(Totals)}
 # Per-layer values: a layer's counts, and what its output shape shows: `channels`, and for
@@ -210,6 +221,8 @@ class _Auditor:
                     where,
                 )
         metric = compute.get("metric")
+        if metric in SCALING_METRICS:
+            return self.scaling(compute, metric, where)
         report = self.report(compute, where)
         names = compute.get("layers") or ([compute["layer"]] if compute.get("layer") else None)
         op = compute.get("op")
@@ -259,6 +272,15 @@ class _Auditor:
         if not isinstance(divide, int) or divide <= 0:
             raise self.fail("divide_by must be a positive integer", compute.line, where)
         return Fraction(total, divide)
+
+    def scaling(self, compute: Any, metric: str, where: str) -> Fraction:
+        """A growth metric of a sweep (docs/audit.md, "Scaling metrics")."""
+        from . import sweep
+
+        for key in SCALING_METRICS[metric]:
+            if key not in compute:
+                raise self.fail(f"metric {metric} needs {key!r}", compute.line, where)
+        return getattr(sweep, metric)(*(compute[key] for key in SCALING_METRICS[metric]))
 
     def verdict(self, claim: Any) -> Verdict:
         where = str(claim.get("id", "?"))

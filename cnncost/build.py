@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
-from .expr import Unreadable
+from .expr import ORIGIN, TrackedShape, Unreadable, shape_reads
 from .graph import Graph, Node
 from .ops import OpDef, Shape, public_ops, show
 from .ops.tensor import INPUT
@@ -24,8 +24,16 @@ MAX_NESTING = 40  # block calls inside block calls; deeper means recursion witho
 Scope = dict[str, Any]
 
 
-def shape_variables(shape: Shape) -> Scope:
-    """Variables describing a block's input, visible inside the block."""
+def shape_variables(shape: Shape, origin: str = INPUT_NAME) -> Scope:
+    """Variables describing a block's input (the output of layer `origin`), visible inside
+    the block. While a sweep records reads, each one also says where it comes from."""
+    scope = _variables(shape)
+    if shape_reads.get() is not None:
+        _track(scope, (origin,))
+    return scope
+
+
+def _variables(shape: Shape) -> Scope:
     scope: Scope = {"in_shape": tuple(shape)}
     if shape:
         scope["in_channels"] = shape[0]
@@ -34,21 +42,36 @@ def shape_variables(shape: Shape) -> Scope:
     return scope
 
 
+_AXES = {"in_channels": 0, "in_height": 1, "in_width": 2}
+
+
+def _track(scope: Scope, layers: tuple[str, ...]) -> None:
+    """While a sweep records reads: say which layers' outputs the variables describe."""
+    tracked = TrackedShape(scope["in_shape"])
+    tracked.layers = layers
+    scope["in_shape"] = tracked
+    scope.update({ORIGIN + k: [(o, a) for o in layers] for k, a in _AXES.items() if k in scope})
+
+
 class _DoesNotFit(SpecError):
     """A shape rule refused the input size; inside a training-only branch this drops the
     branch (see _Builder.branch) instead of stopping the build."""
 
 
-def inline_shape_variables(scope: Scope, shape: Shape, group: str) -> Scope:
+def inline_shape_variables(scope: Scope, shape: Shape, group: str, origin: str) -> Scope:
     """in_channels and its kin inside inline layers. They keep the enclosing block's
     meaning (inline layers see the variables around them); where the group's own input
-    differs, the name could mean either, so reading it is an error that says so."""
+    differs, the name could mean either, so reading it is an error that says so. (While
+    a sweep records reads, a read depends on both inputs.)"""
     result: Scope = {}
-    for key, own in shape_variables(shape).items():
+    for key, own in _variables(shape).items():
         outer = scope.get(key)
         if isinstance(outer, Unreadable):
             outer = outer.value
-        if outer == own:
+        if isinstance(outer, TrackedShape):  # comparing is not reading
+            outer = tuple(tuple.__iter__(outer))
+        same = outer == own
+        if same is True:
             result[key] = own
             continue
         result[key] = Unreadable(
@@ -59,6 +82,9 @@ def inline_shape_variables(scope: Scope, shape: Shape, group: str) -> Scope:
             f"'squeeze: {key} // 4' beside 'layers:'), or make the group a block, whose "
             "variables describe its own input",
         )
+    if shape_reads.get() is not None and not isinstance(result["in_shape"], Unreadable):
+        outer = scope.get("in_shape")
+        _track(result, (origin, *getattr(outer, "layers", ())))
     return result
 
 
@@ -342,7 +368,7 @@ class _Builder:
             inner = dict(scope)
             for key, raw in args.items():
                 inner[key] = self.coerce(ANY, raw, scope, key, lines.get(key, e.line), name)
-            inner.update(inline_shape_variables(scope, in_shape, name))
+            inner.update(inline_shape_variables(scope, in_shape, name, inputs[0]))
             return self.body(e.body, inner, inputs[0], name + ".", stack)
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]
@@ -361,12 +387,12 @@ class _Builder:
             args,
             lines,
             scope,
-            shape_variables(in_shape),
+            shape_variables(in_shape, inputs[0]),
             f"block {block_name!r}",
             e.line,
             name,
         )
-        inner.update(shape_variables(in_shape))
+        inner.update(shape_variables(in_shape, inputs[0]))
         return self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
 
     def pick_name(

@@ -12,6 +12,7 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -310,11 +311,57 @@ class Unreadable:
     reason: str
 
 
+# Set by sweeps (cnncost/sweep.py) while building a graph: every read of a variable whose
+# scope also holds ORIGIN + name (the input-shape variables) adds its origins here,
+# (layer, axis) pairs (axis None: the whole shape), so the sweep knows which layers'
+# shapes the structure depends on.
+ORIGIN = "\0"
+shape_reads: ContextVar[set | None] = ContextVar("shape_reads", default=None)
+
+
+class TrackedShape(tuple):
+    """`in_shape` while a sweep records reads: indexing records one axis, any other use
+    (iterating, comparing) the whole shape, of each layer whose output it stands for."""
+
+    layers: tuple[str, ...] = ()
+
+    def _read(self, axis: int | None) -> None:
+        reads = shape_reads.get()
+        if reads is not None:
+            reads.update((layer, axis) for layer in self.layers)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, int) and -len(self) <= index < len(self):
+            self._read(index % len(self))
+        else:
+            self._read(None)
+        return tuple.__getitem__(self, index)
+
+    def __iter__(self):
+        self._read(None)
+        return tuple.__iter__(self)
+
+    def __eq__(self, other: object) -> bool:
+        self._read(None)
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._read(None)
+        return tuple.__ne__(self, other)
+
+    __hash__ = tuple.__hash__
+
+
 def _lookup(scope: Scope, name: str) -> Any:
     if name in scope:
         value = scope[name]
+        reads = shape_reads.get()
+        if reads is not None and ORIGIN + name in scope:
+            reads.update(scope[ORIGIN + name])
         if isinstance(value, Unreadable):
             raise ExprError(value.reason)
+        if isinstance(value, TrackedShape):
+            return value  # whole numbers only, and its own reads must stay recorded
         return exact_number(value) if isinstance(scope, _ExactScope) else _float_number(value)
     if name in ("true", "True"):
         return True

@@ -28,9 +28,10 @@ TOP_KEYS = (
     "blocks",
     "layers",
     "output",
+    "scaling",
 )
 BLOCK_KEYS = ("params", "layers", "output", "doc")
-VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected")
+VARIANT_KEYS = ("title", "source", "notes", "args", "input", "batch", "expected", "accuracy")
 ENTRY_KEYS = (
     "op",
     "block",
@@ -139,6 +140,7 @@ class Variant:
     input: Any = None
     batch: Any = None
     expected: Any = None
+    accuracy: Any = None  # published top-1/top-5, read by cnncost/accuracy.py
 
 
 @dataclass
@@ -155,6 +157,8 @@ class Spec:
     blocks: dict[str, Block]
     body: Body
     variants: dict[str, Variant]
+    # compound scaling for `cnncost sweep --phi` (read by cnncost/sweep.py), or None
+    scaling: Any = None
     # Why the model takes only its own input size ("" when it takes any): torchvision's
     # ViT asserts the image size its position embedding was built for.
     fixed_input: str = ""
@@ -260,6 +264,7 @@ class _Parser:
                 data.line_of("output"),
             ),
             variants=variants,
+            scaling=data.get("scaling"),
             fixed_input=self.text(data, "fixed_input"),
             fixed_input_line=data.line_of("fixed_input"),
         )
@@ -324,6 +329,7 @@ class _Parser:
             input=data.get("input"),
             batch=data.get("batch"),
             expected=data.get("expected"),
+            accuracy=data.get("accuracy"),
         )
 
     def body(self, raw: Any, line: int, output: Any, path: str, output_line: int = 0) -> Body:

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (importing a command module registers it)
     audit_cmd,
+    chart,
     compare,
     hardware_cmd,
     list_cmd,
@@ -9,6 +10,7 @@ from . import (  # noqa: F401  (importing a command module registers it)
     reconcile,
     roofline,
     show,
+    sweep,
     time_cmd,
     verify,
 )

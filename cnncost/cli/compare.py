@@ -25,15 +25,24 @@ Examples:
   cnncost compare inception_naive inception_bottleneck
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
   cnncost compare vgg16 resnet50 googlenet --format json
+  cnncost compare resnet50 efficientnet_b4 --accuracy
   cnncost compare resnet50 mobilenet_v2 --convention thop""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
+@click.option("--accuracy", is_flag=True, help="Add published top-1/top-5 accuracy.")
 @convention_option
 @model_options
 @output_option
 def compare(
-    models: Sequence[str], fmt: str, convention: str | None, input_shape, batch, dtype, output
+    models: Sequence[str],
+    fmt: str,
+    accuracy: bool,
+    convention: str | None,
+    input_shape,
+    batch,
+    dtype,
+    output,
 ) -> None:
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:
@@ -52,6 +61,15 @@ def compare(
             "csv": plain.compare_csv,
             "markdown": plain.compare_markdown,
         }[fmt](reports)
+    if accuracy:
+        from .. import accuracy as acc
+
+        if fmt == "json":
+            text = acc.add_to_json(text)
+        elif fmt == "csv":
+            text = acc.add_to_csv(text)
+        else:
+            text += "\n" + acc.lines(list(models))
     if extra and fmt == "json":
         import json
 

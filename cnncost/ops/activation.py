@@ -13,6 +13,7 @@ from .registry import (
     call_counts,
     numel,
     register,
+    same_vshape,
     stores_output,
 )
 
@@ -73,6 +74,7 @@ for _name, (_doc, _attrs, _class) in _ACTIVATIONS.items():
             category="activation",
             attrs=(*_attrs, CALL),
             shape=_same,
+            vshape=same_vshape,
             cost=_pointwise_cost,
             counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; 1 element-wise op per element",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
-from .window import Window, dilated, same_padding_out, window_out
+from .window import Window, dilated, same_padding_out, window_out, window_out_v
 
 
 def conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
@@ -27,6 +27,19 @@ def conv_shape(a: Attrs, ins: list[Shape]) -> Shape:
         window_out(h, kh, sh, ph, dh, False, "height"),
         window_out(w, kw, sw, pw, dw, False, "width"),
     )
+
+
+def conv_vshape(a: Attrs, ins: list) -> tuple:
+    """conv_shape over a sweep's arrays of sizes."""
+    c, h, w = ins[0]
+    bad = (c % a["groups"] != 0) | (a["out"] % a["groups"] != 0)
+    if a["padding"] == "same":
+        return (a["out"], h, w), bad
+    (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
+    ph, pw = (0, 0) if a["padding"] == "valid" else a["padding"]
+    oh, bad_h = window_out_v(h, kh, sh, ph, dh, False)
+    ow, bad_w = window_out_v(w, kw, sw, pw, dw, False)
+    return (a["out"], oh, ow), bad | bad_h | bad_w
 
 
 def _conv_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
@@ -81,6 +94,7 @@ register(
         cost=_conv_cost,
         counts=_conv_counts,
         module=_conv_module,
+        vshape=conv_vshape,
         window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),
         cost_doc=(
             "weights out·kh·kw·(C_in/groups); MACs = output elements · kh·kw·(C_in/groups); "

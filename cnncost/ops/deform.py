@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, PADDING, PAIR, POSITIVE
-from .conv import conv_shape
+from .conv import conv_shape, conv_vshape
 from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
 from .window import Window, dilated
 
@@ -43,6 +43,11 @@ def _deform_shape(a: Attrs, ins: list[Shape]) -> Shape:
             f"input channels {x[0]} are not divisible by offset_groups={a['offset_groups']}"
         )
     return conv_shape(a, ins)  # the sampling grid is the plain convolution's
+
+
+def _deform_vshape(a: Attrs, ins: list) -> tuple:
+    out, bad = conv_vshape(a, ins)
+    return out, bad | (ins[0][0] % a["offset_groups"] != 0)
 
 
 def _deform_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
@@ -141,6 +146,7 @@ register(
         cost=_deform_cost,
         counts=_deform_counts,
         module=_deform_module,
+        vshape=_deform_vshape,
         window=_deform_window,
         cost_doc=(
             "offset conv (C_in → (2, or 3 if modulated)·offset_groups·kh·kw channels, same "

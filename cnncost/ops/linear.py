@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register
+from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, numel, register
 from .window import MIX
 
 
@@ -47,6 +47,7 @@ register(
             Attr("bias", BOOL, True, "learn one bias per output feature"),
         ),
         shape=_linear_shape,
+        vshape=array_safe(_linear_shape),
         cost=_linear_cost,
         counts=_linear_counts,
         module=_linear_module,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import ShapeError
 from ..values import BOOL, INT
 from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show, stores_output
@@ -43,6 +45,39 @@ def _broadcast_shape(a: Attrs, ins: list[Shape]) -> Shape:
     return tuple(out)
 
 
+def _add_vshape(a: Attrs, ins: list) -> tuple:
+    """_add_shape over a sweep's arrays: fails where any dimension differs."""
+    bad = False
+    for other in ins[1:]:
+        for d, d0 in zip(other, ins[0], strict=True):
+            bad = bad | (d != d0)
+    return ins[0], bad
+
+
+def _vmax(x: Any, y: Any) -> Any:
+    if isinstance(x, int) and isinstance(y, int):
+        return max(x, y)
+    import numpy as np
+
+    return np.maximum(x, y)
+
+
+def _broadcast_vshape(a: Attrs, ins: list) -> tuple:
+    """_broadcast_shape over a sweep's arrays: the larger size on each axis, failing where
+    a size other than 1 differs from it."""
+    rank = max(len(s) for s in ins)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in ins]
+    out, bad = [], False
+    for dims in zip(*padded, strict=True):
+        size = dims[0]
+        for d in dims[1:]:
+            size = _vmax(size, d)
+        for d in dims:
+            bad = bad | ((d != 1) & (d != size))
+        out.append(size)
+    return tuple(out), bad
+
+
 def _combine_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
     return Cost(elementwise=(len(ins) - 1) * numel(out), activations=stores_output(a, out))
 
@@ -78,6 +113,7 @@ register(
         attrs=(_INPLACE,),
         inputs=(2, None),
         shape=_add_shape,
+        vshape=_add_vshape,
         cost=_combine_cost,
         module=_add_module,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
@@ -91,6 +127,7 @@ register(
         attrs=(_INPLACE,),
         inputs=(2, None),
         shape=_broadcast_shape,
+        vshape=_broadcast_vshape,
         cost=_combine_cost,
         module=_multiply_module,
         cost_doc="no weights; (inputs − 1) element-wise ops per output element",
@@ -116,6 +153,19 @@ def _concat_shape(a: Attrs, ins: list[Shape]) -> Shape:
     return (*ins[0][:axis], total, *ins[0][axis + 1 :])
 
 
+def _concat_vshape(a: Attrs, ins: list) -> tuple:
+    """_concat_shape over a sweep's arrays (ranks are checked on the scalar build)."""
+    rank = len(ins[0])
+    axis = torch_axis(a["dim"], rank)
+    bad = False
+    for s in ins[1:]:
+        for ax in range(rank):
+            if ax != axis:
+                bad = bad | (s[ax] != ins[0][ax])
+    total = sum(s[axis] for s in ins)
+    return (*ins[0][:axis], total, *ins[0][axis + 1 :]), bad
+
+
 register(
     OpDef(
         name="concat",
@@ -124,6 +174,7 @@ register(
         attrs=(Attr("dim", INT, 1, "PyTorch dim to join along (1 = channels)"),),
         inputs=(2, None),
         shape=_concat_shape,
+        vshape=_concat_vshape,
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no weights, no arithmetic; stores its output (a copy)",
         module=_concat_module,

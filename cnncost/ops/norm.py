@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, POSITIVE
-from .registry import Attr, Attrs, Cost, OpDef, Shape, need_rank, numel, register
+from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, need_rank, numel, register
 
 
 def _channels_first(a: Attrs, ins: list[Shape]) -> Shape:
@@ -55,6 +55,7 @@ register(
             Attr("track_running_stats", BOOL, True, "keep running mean and variance buffers"),
         ),
         shape=_channels_first,
+        vshape=array_safe(_channels_first),
         cost=_batchnorm_cost,
         counts=_affine_counts,
         module=_batchnorm_module,
@@ -91,6 +92,7 @@ register(
             Attr("k", FLOAT, 1.0, "additive constant"),
         ),
         shape=_lrn_shape,
+        vshape=array_safe(_lrn_shape),
         cost=lambda a, ins, out: Cost(
             elementwise=(a["size"] + 3) * numel(out), activations=numel(out)
         ),

@@ -11,12 +11,13 @@ from .registry import (
     Cost,
     OpDef,
     Shape,
+    array_safe,
     call_counts,
     need_rank,
     numel,
     register,
 )
-from .window import GLOBAL, Window, dilated, window_out
+from .window import GLOBAL, Window, dilated, window_out, window_out_v
 
 _COST_DOC = "no weights; element-wise ops = window size per output element"
 
@@ -39,6 +40,18 @@ def _window_shape(a: Attrs, ins: list[Shape]) -> Shape:
         window_out(h, kh, sh, ph, dh, ceil, "height"),
         window_out(w, kw, sw, pw, dw, ceil, "width"),
     )
+
+
+def _window_vshape(a: Attrs, ins: list) -> tuple:
+    """_window_shape over a sweep's arrays of sizes (the padding check is on attributes)."""
+    c, h, w = ins[0]
+    (kh, kw) = a["kernel"]
+    (sh, sw) = a["stride"] or a["kernel"]
+    (ph, pw) = a["padding"]
+    (dh, dw) = a.get("dilation", (1, 1))
+    oh, bad_h = window_out_v(h, kh, sh, ph, dh, a["ceil_mode"])
+    ow, bad_w = window_out_v(w, kw, sw, pw, dw, a["ceil_mode"])
+    return (c, oh, ow), bad_h | bad_w
 
 
 def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
@@ -90,6 +103,7 @@ register(
         category="pooling",
         attrs=(*_WINDOW_ATTRS, Attr("dilation", PAIR, 1, "spacing between window taps")),
         shape=_window_shape,
+        vshape=_window_vshape,
         cost=_window_cost,
         counts=_window_counts,
         cost_doc=_COST_DOC,
@@ -109,6 +123,7 @@ register(
             Attr("count_include_pad", BOOL, True, "count padded zeros in the average"),
         ),
         shape=_window_shape,
+        vshape=_window_vshape,
         cost=_window_cost,
         counts=_window_counts,
         cost_doc=_COST_DOC,
@@ -151,6 +166,7 @@ for _name, _what, _module in (
             category="pooling",
             attrs=(CALL,),
             shape=_global_shape,
+            vshape=array_safe(_global_shape),
             cost=_global_cost,
             counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; element-wise ops = H·W per channel",
@@ -202,6 +218,7 @@ register(
         category="pooling",
         attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"), CALL),
         shape=_adaptive_shape,
+        vshape=array_safe(_adaptive_shape),
         cost=_adaptive_cost,
         counts=lambda a, ins, out: call_counts(a),
         module=_adaptive_module,

@@ -71,6 +71,11 @@ WindowRule = Callable[[Attrs, list[Shape]], Any]
 # read beside the generic ones of ``quantities``: bias adds, pooling windows, attention
 # scores. An op without such sizes leaves it None.
 CountRule = Callable[[Attrs, list[Shape], Shape], dict[str, int]]
+# The shape rule for many input sizes at once (`cnncost sweep`): each dimension of a shape is
+# an int or an integer array over the sweep's points. It returns the output shape and where
+# the op cannot run: False, or a boolean array (True at a failing point). It never raises
+# for a per-point failure; failing points get their message from the scalar rule.
+VectorShapeRule = Callable[[Attrs, list[Any]], tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,10 @@ class OpDef:
     module: ModuleRule | None = None
     window: WindowRule | None = None
     counts: CountRule | None = None
+    # The shape rule's array form for sweeps (cnncost/sweep.py). Cost rules need none: they
+    # are written to be safe on array dimensions (+ - * // and comparisons only), and
+    # tests/ops/test_ops_vector.py checks each against itself point by point.
+    vshape: VectorShapeRule | None = None
     _by_name: dict[str, Attr] = field(default_factory=dict, init=False, repr=False, compare=False)
     defaults: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -144,6 +153,21 @@ def need_rank(shape: Shape, rank: int) -> None:
     if len(shape) != rank:
         layout = {3: "C×H×W", 1: "features"}.get(rank, f"rank {rank}")
         raise ShapeError(f"needs a {layout} input, got {show(shape)}")
+
+
+def same_vshape(a: Attrs, ins: list[Any]) -> tuple[Any, bool]:
+    """Vector shape rule of an op whose output has its (first) input's shape."""
+    return ins[0], False
+
+
+def array_safe(rule: ShapeRule) -> VectorShapeRule:
+    """Vector shape rule from a scalar one that only checks rank and attributes (which do not
+    vary between the points of a sweep) and computes dims with + - * // alone."""
+
+    def vshape(a: Attrs, ins: list[Any]) -> tuple[Any, bool]:
+        return rule(a, ins), False
+
+    return vshape
 
 
 def stores_output(attrs: Attrs, out: Shape) -> int:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from ..errors import ShapeError
 from ..values import FLOAT, INT, NONNEGATIVE, POSITIVE
 from .merge import torch_axis
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .registry import (
+    Attr,
+    Attrs,
+    Cost,
+    OpDef,
+    Shape,
+    array_safe,
+    numel,
+    register,
+    same_vshape,
+    show,
+)
 from .window import FOLD
 
 _FREE = Cost()
@@ -71,6 +82,7 @@ register(
             Attr("end_dim", INT, -1, "last PyTorch dim to merge"),
         ),
         shape=_flatten_shape,
+        vshape=array_safe(_flatten_shape),
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_flatten_module,
@@ -84,6 +96,7 @@ register(
         category="tensor",
         attrs=(Attr("p", FLOAT, 0.5, "probability of zeroing an element in training"),),
         shape=lambda a, ins: ins[0],
+        vshape=same_vshape,
         cost=lambda a, ins, out: _FREE,
         cost_doc="free at inference",
         module=_dropout_module,
@@ -95,6 +108,7 @@ register(
         doc="Passes its input through unchanged.",
         category="tensor",
         shape=lambda a, ins: ins[0],
+        vshape=same_vshape,
         cost=lambda a, ins, out: _FREE,
         cost_doc="free",
         module=_identity_module,
@@ -114,6 +128,11 @@ def _split_shape(a: Attrs, ins: list[Shape]) -> Shape:
     return (x[0] // parts, *x[1:])
 
 
+def _split_vshape(a: Attrs, ins: list) -> tuple:
+    x = ins[0]
+    return (x[0] // a["parts"], *x[1:]), x[0] % a["parts"] != 0
+
+
 register(
     OpDef(
         name="channel_split",
@@ -124,6 +143,7 @@ register(
             Attr("index", NONNEGATIVE, 0, "which slice this layer is, from 0"),
         ),
         shape=_split_shape,
+        vshape=_split_vshape,
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_split_module,
@@ -145,6 +165,7 @@ register(
         category="tensor",
         attrs=(Attr("groups", POSITIVE, doc="number of channel groups"),),
         shape=_shuffle_shape,
+        vshape=lambda a, ins: (ins[0], ins[0][0] % a["groups"] != 0),
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="no arithmetic; stores its output (the transpose is copied)",
         module=_shuffle_module,
@@ -158,6 +179,7 @@ INPUT = register(
         category="tensor",
         inputs=(0, 0),
         shape=lambda a, ins: a["shape"],
+        vshape=lambda a, ins: (a["shape"], False),
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         cost_doc="stores the input image",
         internal=True,

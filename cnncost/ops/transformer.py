@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from ..values import BOOL, FLOAT, NONNEGATIVE, PAIR, PAIR0, POSITIVE, IntListKind, choice
-from .registry import Attr, Attrs, Cost, OpDef, Shape, numel, register, show
+from .registry import Attr, Attrs, Cost, OpDef, Shape, array_safe, numel, register, show
 from .window import GLOBAL, Window
 
 _FREE = Cost()
@@ -57,6 +57,7 @@ register(
         category="tensor",
         attrs=(Attr("dims", _DIMS, doc="the new order of PyTorch dims, batch (0) first"),),
         shape=_permute_shape,
+        vshape=array_safe(_permute_shape),
         cost=lambda a, ins, out: _FREE,
         cost_doc="free: a view",
         module=_permute_module,
@@ -116,6 +117,7 @@ register(
             Attr("axis", _AXIS, "last", "normalise over the last dim, or over C of C×H×W"),
         ),
         shape=_layernorm_shape,
+        vshape=array_safe(_layernorm_shape),
         cost=_layernorm_cost,
         counts=_layernorm_counts,
         module=_layernorm_module,
@@ -153,6 +155,7 @@ register(
         doc="Prepend a learned class token to the sequence: (N, D) → (N+1, D) (ViT, BERT).",
         category="transformer",
         shape=_class_token_shape,
+        vshape=array_safe(_class_token_shape),
         cost=lambda a, ins, out: Cost(weights=ins[0][1], activations=numel(out)),
         module=_class_token_module,
         cost_doc="D learned weights; no arithmetic; stores its output (torch.cat copies)",
@@ -179,6 +182,7 @@ register(
         doc="Add a learned position embedding, one vector per token (ViT's pos_embedding).",
         category="transformer",
         shape=_position_shape,
+        vshape=array_safe(_position_shape),
         cost=lambda a, ins, out: Cost(
             weights=numel(out), elementwise=numel(out), activations=numel(out)
         ),
@@ -209,6 +213,7 @@ register(
         category="transformer",
         attrs=(Attr("index", NONNEGATIVE, 0, "which token, from 0"),),
         shape=_select_shape,
+        vshape=lambda a, ins: ((ins[0][1],), a["index"] >= ins[0][0]),
         cost=lambda a, ins, out: _FREE,
         module=_select_module,
         cost_doc="free: a view",
@@ -274,6 +279,7 @@ register(
             Attr("bias", BOOL, True, "biases on the q/k/v and output projections"),
         ),
         shape=_attention_shape,
+        vshape=lambda a, ins: (ins[0], ins[0][1] % a["heads"] != 0),
         cost=_attention_cost,
         counts=_attention_counts,
         module=_attention_module,
@@ -297,7 +303,7 @@ def _window_geometry(a: Attrs, x: Shape) -> tuple[int, int, bool]:
     h, w, _ = x
     (mh, mw), (sh, sw) = a["window"], a["shift"]
     ph, pw = -(-h // mh) * mh, -(-w // mw) * mw
-    shifted = (sh if mh < ph else 0) + (sw if mw < pw else 0) > 0
+    shifted = (mh < ph) * sh + (mw < pw) * sw > 0  # arithmetic, so sweeps pass arrays
     return ph * pw, mh * mw, shifted
 
 
@@ -325,7 +331,7 @@ def _window_cost(a: Attrs, ins: list[Shape], out: Shape) -> Cost:
         macs=tokens * c * 3 * c + 2 * tokens * per_window * c + tokens * c * c,
         elementwise=(3 * tokens * c if a["qkv_bias"] else 0)
         + tokens * c  # scaling q
-        + scores * (2 if shifted else 1)  # relative position bias, and the shift's mask
+        + scores * (1 + shifted)  # relative position bias, and the shift's mask
         + 3 * scores  # softmax
         + (tokens * c if a["proj_bias"] else 0),
         activations=3 * tokens * c + 2 * scores + tokens * c + h * w * c,
@@ -373,6 +379,7 @@ register(
             Attr("proj_bias", BOOL, True, "bias on the output projection"),
         ),
         shape=_window_shape,
+        vshape=lambda a, ins: (ins[0], ins[0][2] % a["heads"] != 0),
         cost=_window_cost,
         counts=_window_counts,
         module=_window_module,
@@ -409,6 +416,7 @@ register(
         "(Swin's patch merging, before its norm and linear); odd sizes are zero-padded.",
         category="transformer",
         shape=_merge_shape,
+        vshape=array_safe(_merge_shape),
         cost=lambda a, ins, out: Cost(activations=numel(out)),
         module=_merge_module,
         window=lambda a, ins: Window((2, 2), (2, 2)),
@@ -446,6 +454,7 @@ register(
             Attr("axis", _AXIS, "last", "scale the last dim, or C of C×H×W"),
         ),
         shape=_scale_shape,
+        vshape=array_safe(_scale_shape),
         cost=lambda a, ins, out: Cost(
             weights=_normalized(a, ins[0]), elementwise=numel(out), activations=numel(out)
         ),

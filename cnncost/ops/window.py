@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ShapeError
 
@@ -35,6 +36,18 @@ def window_out(
     else:
         out = room // stride + 1
     return out
+
+
+def window_out_v(
+    size: Any, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool
+) -> tuple[Any, Any]:
+    """window_out over an array of sizes (sweeps): the lengths, and where the window does
+    not fit (True there). Pure arithmetic, so it also takes a plain int."""
+    room = size + 2 * pad - (dilation * (kernel - 1) + 1)
+    if ceil_mode:
+        out = -(-room // stride) + 1
+        return out - ((out - 1) * stride >= size + pad), room < 0
+    return room // stride + 1, room < 0
 
 
 def same_padding_out(size: int, stride: int, axis: str) -> int:

@@ -1,0 +1,162 @@
+"""Renderings of a sweep: table, json, csv and markdown (fields in docs/output.md)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..errors import CnnCostError
+from ..sweep import Point, Sweep
+from .numbers import byte_size, grouped, scaled, shape
+
+METRICS = ("params", "macs", "flops", "activations", "activation_bytes")
+_AXIS_NAMES = {"res": "input side", "batch": "batch", "phi": "φ"}
+
+
+def _settings(sweep: Sweep) -> list[str]:
+    """The spec parameters the points carry (from --set and --phi), in order."""
+    names: list[str] = []
+    for p in sweep.points:
+        names += [k for k in p.settings if k not in names]
+    return names
+
+
+def to_json(sweep: Sweep) -> str:
+    return json.dumps(sweep.to_dict(), indent=2) + "\n"
+
+
+def to_csv(sweep: Sweep) -> str:
+    """One row per point; the input as C×H×W; an empty count and the error where it fails."""
+    names = _settings(sweep)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["input", "batch", *names, *METRICS, "error"])
+    for p in sweep.points:
+        row = p.to_dict()
+        writer.writerow(
+            [
+                shape(p.input),
+                p.batch,
+                *(p.settings.get(n, "") for n in names),
+                *("" if row[m] is None else row[m] for m in METRICS),
+                p.error or "",
+            ]
+        )
+    return out.getvalue()
+
+
+def growth_lines(sweep: Sweep) -> list[str]:
+    """'MACs ∝ side^1.98' for each swept axis (least squares on log-log)."""
+    lines = []
+    for axis, fits in sweep.growth.items():
+        name = _AXIS_NAMES.get(axis, axis)
+        if axis == "phi":
+            per_step = 2 ** fits["macs"]
+            lines.append(
+                f"growth with φ: MACs ∝ 2^({fits['macs']:.3g}·φ), ×{per_step:.3g} per step; "
+                f"params ∝ 2^({fits['params']:.3g}·φ)"
+            )
+            continue
+        lines.append(
+            f"growth with {name}: MACs ∝ {name}^{fits['macs']:.3g}, "
+            f"params ∝ {name}^{fits['params']:.3g}, "
+            f"activations ∝ {name}^{fits['activations']:.3g}"
+        )
+    return lines
+
+
+def _cells(sweep: Sweep, p: Point, names: list[str]) -> list[str]:
+    first = [shape(p.input), str(p.batch), *(str(p.settings.get(n, "")) for n in names)]
+    if p.error is not None:
+        return [*first, "cannot run: " + p.error, "", "", ""]
+    assert p.params is not None and p.macs is not None and p.activations is not None
+    return [
+        *first,
+        f"{grouped(p.params)} ({scaled(p.params)})",
+        f"{grouped(p.macs)} ({scaled(p.macs)})",
+        scaled(2 * p.macs, "FLOPs"),
+        byte_size(p.activations * p.bytes_per_element),
+    ]
+
+
+def header(sweep: Sweep) -> list[str]:
+    return [
+        "Input",
+        "Batch",
+        *_settings(sweep),
+        "Params",
+        "MACs",
+        "FLOPs",
+        f"Activations ({sweep.dtype})",
+    ]
+
+
+def rows(sweep: Sweep) -> list[list[str]]:
+    names = _settings(sweep)
+    return [_cells(sweep, p, names) for p in sweep.points]
+
+
+def note(sweep: Sweep) -> str:
+    return "\n".join(
+        [
+            *growth_lines(sweep),
+            "MACs = multiply-accumulates; FLOPs = 2 × MACs; activations for the whole batch.",
+        ]
+    )
+
+
+def to_markdown(sweep: Sweep) -> str:
+    from .plain import md_table
+
+    n = len(_settings(sweep))
+    right = set(range(2 + n, 6 + n)) | {1}
+    return (
+        f"## {sweep.model}: sweep\n\n"
+        + md_table(header(sweep), rows(sweep), right)
+        + ("\n" + note(sweep).replace("\n", "  \n") + "\n")
+    )
+
+
+def to_table(sweep: Sweep) -> str:
+    from .tables import grid
+
+    n = len(_settings(sweep))
+    return grid(
+        f"{sweep.model}: {len(sweep.points)} points",
+        header(sweep),
+        rows(sweep),
+        right=set(range(2 + n, 6 + n)) | {1},
+        note=note(sweep),
+    )
+
+
+def plot(sweep: Sweep, target: str) -> str:
+    """MACs against the first swept axis, one line per value of the other axes; the
+    terminal drawing, or '' once `target` is written."""
+    from ..sweep import axis_value
+    from .plot import Series, lines
+
+    axes = list(sweep.growth) or list(sweep.axes)
+    if not axes:
+        raise CnnCostError("--plot needs a swept axis (--res, --input, --batch, --set or --phi)")
+    first, others = axes[0], axes[1:]
+    groups: dict[str, Series] = {}
+    for p in sweep.points:
+        if p.macs is None:
+            continue
+        label = ", ".join(f"{_AXIS_NAMES.get(a, a)} {axis_value(a, p):g}" for a in others)
+        series = groups.setdefault(label, Series(label or "MACs", [], []))
+        series.x.append(axis_value(first, p))
+        series.y.append(p.macs)
+    fits = sweep.growth.get(first, {})
+    name = _AXIS_NAMES.get(first, first)
+    slope = f" (MACs ∝ {name}^{fits['macs']:.3g})" if fits and first != "phi" else ""
+    return lines(
+        list(groups.values()),
+        title=f"{sweep.model}: MACs against {name}{slope}",
+        xlabel=name + (" (pixels)" if first == "res" else ""),
+        ylabel="MACs",
+        target=target,
+        logx=first != "phi",
+    )
