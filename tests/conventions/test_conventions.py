@@ -197,3 +197,29 @@ def test_the_worked_example_in_the_docs_is_what_reconcile_prints(run):
     assert code == 0
     for line in block.splitlines():
         assert line.rstrip() in out, line
+
+
+def test_sweep_carries_each_points_convention_totals(run):
+    code, out, err = run(
+        "sweep",
+        "resnet18",
+        "--res",
+        "193,224",
+        "--batch",
+        "1,2",
+        "--format",
+        "json",
+        "--convention",
+        "fvcore,thop",
+    )
+    assert code == 0, err
+    points = json.loads(out)["points"]
+    for p in points:
+        one = cnncost.analyze("resnet18", input_shape=tuple(p["input"]), batch=p["batch"])
+        assert p["conventions"] == {c: conventions.total(one, c) for c in ("fvcore", "thop")}
+    by_key = {(p["input"][-1], p["batch"]): p["conventions"]["thop"] for p in points}
+    assert by_key[(224, 2)] == 2 * by_key[(224, 1)]
+    code, _, err = run(
+        "sweep", "resnet18", "--res", "224", "--format", "csv", "--convention", "thop"
+    )
+    assert code == 2 and "--convention" in err
