@@ -6,6 +6,7 @@ in docs/output.md and only ever grow.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -15,6 +16,7 @@ from .errors import CnnCostError, did_you_mean
 from .graph import Graph, dropped_note
 from .limits import paused_gc
 from .ops import Cost, Shape
+from .ops.registry import quantities
 from .paths import count_paths
 from .receptive import Field, input_field, layer_field
 
@@ -67,6 +69,8 @@ class Layer:
     receptive_field: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
     depth: int = 0
+    # per-sample sizes the counting conventions read (cnncost.conventions); not in the JSON
+    quantities: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def params(self) -> int:
@@ -222,12 +226,18 @@ def _analyze(graph: Graph, dtype: str) -> Report:
     layers = []
     output_shape: Shape = graph.input_shape
     fields: dict[str, Field] = {}
-    costs: dict[tuple, Cost] = {}  # replayed layers share their attrs: cost each kind once
+    # Replayed layers share their attrs: cost each kind once. The conventions' sizes of a
+    # kind are shared too (a read-only mapping).
+    costs: dict[tuple, tuple[Cost, Mapping[str, int]]] = {}
     for node in graph.nodes:
         seen = (id(node.attrs), node.op.name, node.input_shapes, node.shape)
-        cost = costs.get(seen)
-        if cost is None:
-            cost = costs[seen] = node.op.cost(node.attrs, list(node.input_shapes), node.shape)
+        known = costs.get(seen)
+        if known is None:
+            ins = list(node.input_shapes)
+            cost = node.op.cost(node.attrs, ins, node.shape)
+            sizes = {**quantities(node.op, node.attrs, ins, node.shape, cost), "batch": n}
+            known = costs[seen] = (cost, sizes)
+        cost, sizes = known
         if node.inputs:
             weighted = cost.weights > 0 and cost.macs > 0
             field = layer_field(node, [fields[i] for i in node.inputs], weighted)
@@ -252,6 +262,7 @@ def _analyze(graph: Graph, dtype: str) -> Report:
                 receptive_field=field.receptive_field,
                 jump=field.jump,
                 depth=field.depth,
+                quantities=sizes,
             )
         )
         if node.name == graph.output:

@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (importing a command module registers it)
     hardware_cmd,
     list_cmd,
     ops_cmd,
+    reconcile,
     roofline,
     show,
     spec_cmd,

@@ -8,7 +8,16 @@ import click
 
 from .app import cli
 from .layout_options import table_options
-from .options import analyze, emit, format_option, model_options, output_option
+from .options import (
+    analyze,
+    convention_lines,
+    convention_option,
+    convention_totals,
+    emit,
+    format_option,
+    model_options,
+    output_option,
+)
 from .train_options import train_options, training_of, wants_training
 
 
@@ -19,11 +28,13 @@ Examples:
   cnncost compare resnet50_v1 resnet50          paper v1 vs torchvision v1.5
   cnncost compare vgg16 resnet50 googlenet --format json
   cnncost compare resnet50 efficientnet_b4 --accuracy
-  cnncost compare resnet50 vgg16 --train --batch 32 --amp""",
+  cnncost compare resnet50 vgg16 --train --batch 32 --amp
+  cnncost compare resnet50 mobilenet_v2 --convention thop""",
 )
 @click.argument("models", nargs=-1, required=True)
 @format_option(("table", "json", "csv", "markdown"))
 @click.option("--accuracy", is_flag=True, help="Add published top-1/top-5 accuracy.")
+@convention_option
 @model_options
 @train_options
 @output_option
@@ -32,6 +43,7 @@ def compare(
     models: Sequence[str],
     fmt: str,
     accuracy: bool,
+    convention: str | None,
     input_shape,
     batch,
     dtype,
@@ -54,6 +66,7 @@ def compare(
         reports, trainings = [r for r, _ in pairs], [t for _, t in pairs]
     else:
         reports = [analyze(m, input_shape, batch, dtype) for m in models]
+    extra = convention_totals(reports, convention, fmt)
     from ..render import plain
 
     if fmt == "table":
@@ -77,4 +90,15 @@ def compare(
             from ..render.layout import fit_lines
 
             text += "\n" + fit_lines(acc.lines(list(models)))
+    if extra and fmt == "json":
+        import json
+
+        doc = json.loads(text)
+        for entry, totals in zip(doc["models"], extra, strict=True):
+            entry["conventions"] = totals
+        text = json.dumps(doc, indent=2) + "\n"
+    elif extra:
+        text += "".join(
+            f"\n{r.model}:\n" + convention_lines(e) for r, e in zip(reports, extra, strict=True)
+        )
     emit(text, output)

@@ -32,6 +32,8 @@ def ops(name: str | None) -> None:
             nl=False,
         )
         return
+    from .. import conventions
+
     op = get_op(name)
     rows = [
         [a.name, a.kind.name, "required" if a.required else describe(a.default), a.doc]
@@ -43,6 +45,10 @@ def ops(name: str | None) -> None:
         ["Attribute", "Type", "Default", "Meaning"],
         rows,
         right=set(),
-        note=f"inputs: {inputs}\ncounted as: {op.cost_doc}",
+        note=f"inputs: {inputs}\ncounted as: {op.cost_doc}\nother tools count (per sample; "
+        "docs/counting.md, Counting conventions):\n"
+        + "\n".join(
+            f"  {c.name}: {c.formulas[op.name]}" for c in conventions.conventions().values()
+        ),
     )
     click.echo(text, nl=False)

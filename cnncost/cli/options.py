@@ -162,3 +162,33 @@ def hardware_options(func: Callable) -> Callable:
 def storage_dtype(dtype: str) -> str:
     """The element type a compute dtype stores: tf32 computes on fp32 data."""
     return "fp32" if dtype == "tf32" else dtype
+
+
+def convention_option(func: Callable) -> Callable:
+    """--convention: totals as other tools count them (cnncost.conventions)."""
+    return click.option(
+        "--convention",
+        metavar="NAME[,NAME…]",
+        help="Also give MACs as that tool counts them: torch, paper, fvcore, ptflops, "
+        "ptflops-aten, thop, torchinfo, or all (docs/counting.md). See `cnncost reconcile`.",
+    )(func)
+
+
+def convention_totals(reports: list[Report], names: str | None, fmt: str) -> list[dict]:
+    """Per-report {convention: {"macs", "by_op"}}; empty without --convention."""
+    if not names:
+        return []
+    if fmt in ("csv", "markdown"):
+        raise click.UsageError("--convention works with the summary, table and json formats")
+    from .. import conventions
+
+    chosen = conventions.parse_list(None if names == "all" else names)
+    return [conventions.totals_dict(r, chosen) for r in reports]
+
+
+def convention_lines(totals: dict) -> str:
+    """Text lines: each convention's MACs."""
+    width = max(len(n) for n in totals)
+    return "".join(
+        f"MACs as {name:<{width}} counts them: {t['macs']:>17,}\n" for name, t in totals.items()
+    )

@@ -6,7 +6,16 @@ import click
 
 from .app import cli
 from .layout_options import table_options
-from .options import FORMATS, analyze, emit, model_options, output_option
+from .options import (
+    FORMATS,
+    analyze,
+    convention_lines,
+    convention_option,
+    convention_totals,
+    emit,
+    model_options,
+    output_option,
+)
 from .train_options import train_options, training_of, wants_training
 
 
@@ -22,6 +31,7 @@ Examples:
   cnncost show my_net.yaml --dtype bf16 --batch 64
   cnncost show resnet50 --train --batch 64 --optimizer adam --amp
   cnncost show resnet50 --train --trainable layer4,fc --table
+  cnncost show resnet50 --convention fvcore,thop
 """,
 )
 @click.argument("model")
@@ -45,6 +55,7 @@ Examples:
 )
 @click.option("--top", type=click.IntRange(min=1), help="Keep the table's first K rows.")
 @table_options
+@convention_option
 @model_options
 @train_options
 @output_option
@@ -55,6 +66,7 @@ def show(
     depth: int | None,
     sort: str | None,
     top: int | None,
+    convention: str | None,
     input_shape,
     batch,
     dtype,
@@ -81,6 +93,7 @@ def show(
         report = analyze(model, input_shape, batch, dtype)
     from ..render import plain
 
+    extra = convention_totals([report], convention, fmt)
     if fmt == "table":
         from ..render.tables import layer_table
 
@@ -89,11 +102,10 @@ def show(
         from ..render.layout import fit_lines
 
         text = fit_lines(plain.summary(report, training))
+    elif fmt == "json":
+        text = plain.to_json(report, training, extra[0] if extra else None)
     else:
-        text = {
-            "summary": plain.summary,
-            "json": plain.to_json,
-            "csv": plain.to_csv,
-            "markdown": plain.to_markdown,
-        }[fmt](report, training)
+        text = {"csv": plain.to_csv, "markdown": plain.to_markdown}[fmt](report, training)
+    if extra and fmt != "json":
+        text += convention_lines(extra[0])
     emit(text, output)

@@ -9,7 +9,7 @@ import click
 from ..errors import CnnCostError
 from ..report import DTYPE_BYTES
 from .app import cli
-from .options import emit, format_option, output_option, parse_shape
+from .options import convention_option, emit, format_option, output_option, parse_shape
 
 
 def _shapes(ctx: click.Context, param: click.Parameter, values: Sequence[str]):
@@ -27,6 +27,7 @@ Examples:
   cnncost sweep efficientnet_b0 --phi 0:7
   cnncost sweep resnet50 --res 128:1024:32 --plot
   cnncost sweep resnet50 --res 128:1024:32 --plot macs.png
+  cnncost sweep resnet50 --res 224,320 --convention fvcore,thop
 
 \b
 Ranges are START:STOP[:STEP] and include STOP; lists are comma-separated.
@@ -72,6 +73,7 @@ fits on log-log axes (MACs ∝ side^k; with --phi, MACs ∝ 2^(kφ)).""",
     "(matplotlib). Needs the plot extra.",
 )
 @format_option(("table", "json", "csv", "markdown"))
+@convention_option
 @output_option
 def sweep(
     model: str,
@@ -86,6 +88,7 @@ def sweep(
     dtype: str,
     plot: str | None,
     fmt: str,
+    convention: str | None,
     output: str | None,
 ) -> None:
     """How params, MACs and activations grow with input size, batch, a spec parameter or
@@ -121,15 +124,58 @@ def sweep(
             dtype=dtype,
             progress=progress,
         )
+    if convention and (fmt == "csv" or phi is not None):
+        raise click.UsageError(
+            "--convention works with the table, markdown and json formats, without --phi"
+        )
     text = {
         "table": render.to_table,
         "json": render.to_json,
         "csv": render.to_csv,
         "markdown": render.to_markdown,
     }[fmt](result)
+    if convention:
+        text = _with_conventions(text, fmt, model, result, convention)
     drawing = render.plot(result, target) if plot is not None else ""
     if drawing and fmt == "table" and output is None:
         text += drawing
     elif drawing:
         click.echo(drawing, err=True, nl=False)
     emit(text, output)
+
+
+def _with_conventions(text: str, fmt: str, model: str, result, names: str) -> str:
+    """Each point's MACs as the named conventions count them (cnncost.conventions): in the
+    JSON, a `conventions` object per point; in text, one line per point after the table."""
+    import json
+
+    from .. import conventions
+    from ..build import build
+    from ..report import analyze_graph
+    from ..sweep import with_settings
+    from ..zoo import resolve
+
+    chosen = conventions.parse_list(None if names == "all" else names)
+    spec, variant = resolve(model)
+    counts: list[dict[str, int] | None] = []
+    for p in result.points:
+        if p.error is not None:
+            counts.append(None)
+            continue
+        graph = build(
+            with_settings(spec, variant, p.settings), variant, input_shape=p.input, batch=p.batch
+        )
+        report = analyze_graph(graph)
+        counts.append({c.name: conventions.total(report, c) for c in chosen})
+    if fmt == "json":
+        doc = json.loads(text)
+        for point, totals in zip(doc["points"], counts, strict=True):
+            point["conventions"] = totals
+        return json.dumps(doc, indent=2) + "\n"
+    lines = ["", "MACs as each convention counts them:"]
+    for p, totals in zip(result.points, counts, strict=True):
+        where = "×".join(map(str, p.input)) + f", batch {p.batch}"
+        where += "".join(f", {k}={v}" for k, v in p.settings.items())
+        shown = "; ".join(f"{n} {v:,}" for n, v in (totals or {}).items()) or "(fails)"
+        lines.append(f"  {where}: {shown}")
+    return text + "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..values import BOOL, FLOAT
 from .registry import (
+    CALL,
     Attr,
     Attrs,
     Cost,
@@ -11,6 +12,7 @@ from .registry import (
     OpDef,
     Saved,
     Shape,
+    call_counts,
     no_macs,
     numel,
     register,
@@ -40,7 +42,7 @@ def _torch_module(class_name: str):
     def build(a: Attrs, ins: list[Shape], out: Shape):
         from torch import nn
 
-        return getattr(nn, class_name)(**a)
+        return getattr(nn, class_name)(**{k: v for k, v in a.items() if k != "call"})
 
     return build
 
@@ -97,10 +99,11 @@ for _name, (_doc, _attrs, _class, _saved) in _ACTIVATIONS.items():
             name=_name,
             doc=f"Activation: {_doc}.",
             category="activation",
-            attrs=_attrs,
+            attrs=(*_attrs, CALL),
             shape=_same,
             vshape=same_vshape,
             cost=_pointwise_cost,
+            counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; 1 element-wise op per element",
             module=_torch_module(_class),
             saves=_keeps(_saved),

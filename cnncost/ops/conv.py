@@ -72,6 +72,10 @@ def _conv_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
     return matmul_grad(_conv_cost(a, ins, out).macs)
 
 
+def _conv_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"bias_adds": numel(out) if a["bias"] else 0, "positions": out[1] * out[2]}
+
+
 def _conv_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -104,6 +108,7 @@ register(
         ),
         shape=conv_shape,
         cost=_conv_cost,
+        counts=_conv_counts,
         module=_conv_module,
         vshape=conv_vshape,
         window=lambda a, ins: Window(dilated(a["kernel"], a["dilation"]), a["stride"]),

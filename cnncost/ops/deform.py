@@ -119,6 +119,19 @@ def _deform_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[S
     return tuple(saved)
 
 
+def _deform_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    """The offset conv apart from the main conv, as a peer would see the two modules."""
+    kh, kw = a["kernel"]
+    offsets = offset_channels(a) * out[1] * out[2]
+    return {
+        "bias_adds": numel(out) if a["bias"] else 0,
+        "offset_macs": offsets * kh * kw * ins[0][0],
+        "offset_bias_adds": offsets,
+        "positions": out[1] * out[2],
+        "taps": kh * kw,
+    }
+
+
 def _deform_window(a: Attrs, ins: list[Shape]) -> Window:
     """The offsets are unbounded real numbers (DCNv2, Section 3.2: "unconstrained range"), so
     one output position can read any input position: the window is the whole input (at
@@ -177,6 +190,7 @@ register(
         ),
         shape=_deform_shape,
         cost=_deform_cost,
+        counts=_deform_counts,
         module=_deform_module,
         saves=_deform_saves,
         backward=_deform_backward,

@@ -44,6 +44,10 @@ def _linear_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[S
     return (Saved("input"),) if need.weights else ()
 
 
+def _linear_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"bias_adds": numel(out) if a["bias"] else 0}
+
+
 def _linear_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -62,6 +66,7 @@ register(
         shape=_linear_shape,
         vshape=array_safe(_linear_shape),
         cost=_linear_cost,
+        counts=_linear_counts,
         module=_linear_module,
         window=lambda a, ins: MIX,
         saves=_linear_saves,

@@ -60,6 +60,10 @@ def _lrn_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Save
     )
 
 
+def _affine_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"affine": int(a["affine"])}
+
+
 def _batchnorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -87,6 +91,7 @@ register(
         shape=_channels_first,
         vshape=array_safe(_channels_first),
         cost=_batchnorm_cost,
+        counts=_affine_counts,
         module=_batchnorm_module,
         saves=_batchnorm_saves,
         backward=no_macs,

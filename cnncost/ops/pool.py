@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import ShapeError
 from ..values import BOOL, PAIR, PAIR0
 from .registry import (
+    CALL,
     Attr,
     Attrs,
     Cost,
@@ -16,6 +17,7 @@ from .registry import (
     Saved,
     Shape,
     array_safe,
+    call_counts,
     need_rank,
     no_macs,
     numel,
@@ -70,6 +72,11 @@ def _max_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tuple[Save
     return (Saved("input"), Saved("new", elements=numel(out), dtype="int64"))
 
 
+def _window_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    kh, kw = a["kernel"]
+    return {"window": kh * kw, **call_counts(a)}
+
+
 def _maxpool_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -99,6 +106,7 @@ _WINDOW_ATTRS = (
     Attr("stride", PAIR, None, "step between windows; defaults to the kernel size"),
     Attr("padding", PAIR0, 0, "implicit padding on each side"),
     Attr("ceil_mode", BOOL, False, "round the output size up (torchvision's GoogLeNet does)"),
+    CALL,
 )
 
 register(
@@ -110,6 +118,7 @@ register(
         shape=_window_shape,
         vshape=_window_vshape,
         cost=_window_cost,
+        counts=_window_counts,
         cost_doc=_COST_DOC,
         module=_maxpool_module,
         saves=_max_saves,
@@ -131,6 +140,7 @@ register(
         shape=_window_shape,
         vshape=_window_vshape,
         cost=_window_cost,
+        counts=_window_counts,
         cost_doc=_COST_DOC,
         module=_avgpool_module,
         saves=saves_input,  # avg_pool2d_backward takes the input (for its shape)
@@ -173,9 +183,11 @@ for _name, _what, _module, _saves in (
             name=_name,
             doc=f"The {_what} over all positions of each channel: C×H×W → C×1×1.",
             category="pooling",
+            attrs=(CALL,),
             shape=_global_shape,
             vshape=array_safe(_global_shape),
             cost=_global_cost,
+            counts=lambda a, ins, out: call_counts(a),
             cost_doc="no weights; element-wise ops = H·W per channel",
             module=_module,
             saves=_saves,
@@ -253,10 +265,11 @@ register(
         name="adaptive_avgpool",
         doc="Average pooling to a fixed output size (PyTorch's AdaptiveAvgPool2d).",
         category="pooling",
-        attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"),),
+        attrs=(Attr("output", PAIR, doc="output size: n or [h, w]"), CALL),
         shape=_adaptive_shape,
         vshape=array_safe(_adaptive_shape),
         cost=_adaptive_cost,
+        counts=lambda a, ins, out: call_counts(a),
         module=_adaptive_module,
         saves=_adaptive_saves,
         backward=no_macs,

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from ..errors import CnnCostError, ShapeError, did_you_mean
-from ..values import Kind
+from ..values import Kind, choice
 
 Shape = tuple[int, ...]
 Attrs = Mapping[str, Any]
@@ -117,6 +117,12 @@ WindowRule = Callable[[Attrs, list[Shape]], Any]
 SavedRule = Callable[[Attrs, list[Shape], Shape, Need], tuple[Saved, ...]]
 # Its backward MACs per sample.
 BackwardRule = Callable[[Attrs, list[Shape], Shape], Grad]
+
+
+# The op's own named, per-sample sizes that the counting conventions (cnncost/conventions)
+# read beside the generic ones of ``quantities``: bias adds, pooling windows, attention
+# scores. An op without such sizes leaves it None.
+CountRule = Callable[[Attrs, list[Shape], Shape], dict[str, int]]
 # The shape rule for many input sizes at once (`cnncost sweep`): each dimension of a shape is
 # an int or an integer array over the sweep's points. It returns the output shape and where
 # the op cannot run: False, or a boolean array (True at a failing point). It never raises
@@ -150,6 +156,7 @@ class OpDef:
     autocast_cpu: str | None = None
     # True where training writes a new output though inference stores none (dropout).
     train_output: Callable[[Attrs], bool] | None = None
+    counts: CountRule | None = None
     # The shape rule's array form for sweeps (cnncost/sweep.py). Cost rules need none: they
     # are written to be safe on array dimensions (+ - * // and comparisons only), and
     # tests/ops/test_ops_vector.py checks each against itself point by point.
@@ -250,3 +257,38 @@ def array_safe(rule: ShapeRule) -> VectorShapeRule:
 def stores_output(attrs: Attrs, out: Shape) -> int:
     """Elements of new memory: none when the op writes over its input."""
     return 0 if attrs.get("inplace") else numel(out)
+
+
+# How the reference PyTorch code computes an activation or a pooling: as a torch.nn module,
+# a torch.nn.functional call or a tensor method (x.mean). cnncost's own counts ignore it; the
+# conventions of hook-based counters (ptflops, thop) see each form differently.
+CALL = Attr(
+    "call",
+    choice("module", "functional", "method"),
+    "module",
+    "how the PyTorch reference computes it (module, functional or tensor method); only "
+    "the peer counting conventions read it",
+)
+
+
+def call_counts(a: Attrs) -> dict[str, int]:
+    """The `call` attribute as 0/1 sizes a convention's formula can multiply by."""
+    return {"module": int(a["call"] == "module"), "functional": int(a["call"] == "functional")}
+
+
+def quantities(op: OpDef, attrs: Attrs, ins: list[Shape], out: Shape, cost: Cost) -> dict[str, int]:
+    """Per-sample sizes a counting convention's formula may use: the cost's own fields,
+    input and output elements, the number of inputs, and the op's `counts` extras."""
+    sizes = {
+        "macs": cost.macs,
+        "elementwise": cost.elementwise,
+        "weights": cost.weights,
+        "biases": cost.biases,
+        "params": cost.weights + cost.biases,
+        "input": numel(ins[0]) if ins else 0,
+        "output": numel(out),
+        "operands": len(ins),
+    }
+    if op.counts is not None:
+        sizes.update(op.counts(attrs, ins, out))
+    return sizes

@@ -115,6 +115,10 @@ def _layernorm_saves(a: Attrs, ins: list[Shape], out: Shape, need: Need) -> tupl
     return (Saved("input"), Saved("new", elements=2 * positions, dtype="fp32"))
 
 
+def _layernorm_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {"affine": int(a["affine"]), "channels": int(a["axis"] == "channels")}
+
+
 def _layernorm_module(a: Attrs, ins: list[Shape], out: Shape):
     from torch import nn
 
@@ -138,6 +142,7 @@ register(
         shape=_layernorm_shape,
         vshape=array_safe(_layernorm_shape),
         cost=_layernorm_cost,
+        counts=_layernorm_counts,
         module=_layernorm_module,
         saves=_layernorm_saves,
         backward=no_macs,
@@ -308,6 +313,21 @@ def _attention_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
     return Grad(input=3 * n * d * d, weight=4 * n * d * d, inner=4 * n * n * d + n * d * d)
 
 
+def _attention_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    """The cost split the way the peers see it: projections, score products, scores."""
+    n, d = ins[0]
+    bias = n * d if a["bias"] else 0
+    return {
+        "proj_macs": 4 * n * d * d,
+        "score_macs": 2 * n * n * d,
+        "scores": a["heads"] * n * n,
+        "qkv_bias_adds": 3 * bias,
+        "proj_bias_adds": bias,
+        "tokens": n,
+        "dim": d,
+    }
+
+
 def _attention_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import MultiheadSelfAttention
 
@@ -327,6 +347,7 @@ register(
         shape=_attention_shape,
         vshape=lambda a, ins: (ins[0], ins[0][1] % a["heads"] != 0),
         cost=_attention_cost,
+        counts=_attention_counts,
         module=_attention_module,
         saves=_attention_saves,
         backward=_attention_backward,
@@ -404,6 +425,20 @@ def _window_backward(a: Attrs, ins: list[Shape], out: Shape) -> Grad:
     return Grad(input=3 * t * c * c, weight=4 * t * c * c, inner=4 * t * m * c + t * c * c)
 
 
+def _window_counts(a: Attrs, ins: list[Shape], out: Shape) -> dict[str, int]:
+    """The cost split the way the peers see it: projections, score products, scores."""
+    c = ins[0][2]
+    tokens, per_window, _ = _window_geometry(a, ins[0])
+    return {
+        "proj_macs": 4 * tokens * c * c,
+        "score_macs": 2 * tokens * per_window * c,
+        "scores": a["heads"] * tokens * per_window,
+        "qkv_bias_adds": 3 * tokens * c if a["qkv_bias"] else 0,
+        "proj_bias_adds": tokens * c if a["proj_bias"] else 0,
+        "tokens": tokens,
+    }
+
+
 def _window_module(a: Attrs, ins: list[Shape], out: Shape):
     from ..backend.layers import ShiftedWindowAttention
 
@@ -433,6 +468,7 @@ register(
         shape=_window_shape,
         vshape=lambda a, ins: (ins[0], ins[0][2] % a["heads"] != 0),
         cost=_window_cost,
+        counts=_window_counts,
         module=_window_module,
         saves=_window_saves,
         backward=_window_backward,

@@ -51,15 +51,20 @@ def _compact_encoder() -> Callable[[object], str]:
     return lambda obj: "".join(chunks(obj, 0))
 
 
-def to_json(report: Report, training: Training | None = None) -> str:
+def to_json(
+    report: Report, training: Training | None = None, conventions: dict | None = None
+) -> str:
     """The report indented, with one line per layer: readable, and encoded by json's C
     encoder (indented encoding is pure Python, seconds for 10⁵ layers). With training,
-    its totals, per-layer fields and settings are merged in."""
+    its totals, per-layer fields and settings are merged in; with --convention, each
+    convention's totals."""
     data = report.to_dict()
     if training is not None:
         from . import training as train
 
         data = train.merge_json(data, training)
+    if conventions:
+        data["conventions"] = conventions
     layers = data.pop("layers")
     head = json.dumps(data, indent=2)[: -len("\n}")]
     encode = _compact_encoder()
