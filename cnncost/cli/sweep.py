@@ -7,9 +7,17 @@ from collections.abc import Sequence
 import click
 
 from ..errors import CnnCostError
-from ..report import DTYPE_BYTES
 from .app import cli
-from .options import convention_option, emit, format_option, output_option, parse_shape
+from .layout_options import table_options
+from .options import (
+    DTYPES,
+    convention_option,
+    emit,
+    format_option,
+    output_option,
+    parse_shape,
+    storage_dtype,
+)
 
 
 def _shapes(ctx: click.Context, param: click.Parameter, values: Sequence[str]):
@@ -58,10 +66,10 @@ fits on log-log axes (MACs ∝ side^k; with --phi, MACs ∝ 2^(kφ)).""",
 @click.option("--gamma", type=float, help="Resolution base γ for --phi [default: the spec's].")
 @click.option(
     "--dtype",
-    type=click.Choice(list(DTYPE_BYTES)),
+    type=click.Choice(DTYPES),
     default="fp32",
     show_default=True,
-    help="Element type for the activation bytes.",
+    help="Element type for the activation bytes (tf32 stores fp32).",
 )
 @click.option(
     "--plot",
@@ -75,6 +83,7 @@ fits on log-log axes (MACs ∝ side^k; with --phi, MACs ∝ 2^(kφ)).""",
 @format_option(("table", "json", "csv", "markdown"))
 @convention_option
 @output_option
+@table_options
 def sweep(
     model: str,
     res: str | None,
@@ -121,7 +130,7 @@ def sweep(
             sets=swept,
             phi=steps,
             compound={"alpha": alpha, "beta": beta, "gamma": gamma},
-            dtype=dtype,
+            dtype=storage_dtype(dtype),
             progress=progress,
         )
     if convention and (fmt == "csv" or phi is not None):

@@ -9,6 +9,7 @@ import json
 from ..errors import CnnCostError
 from ..sweep import Point, Sweep
 from .numbers import byte_size, grouped, scaled, shape
+from .plain import csv_shape
 
 METRICS = ("params", "macs", "flops", "activations", "activation_bytes")
 _AXIS_NAMES = {"res": "input side", "batch": "batch", "phi": "φ"}
@@ -27,7 +28,8 @@ def to_json(sweep: Sweep) -> str:
 
 
 def to_csv(sweep: Sweep) -> str:
-    """One row per point; the input as C×H×W; an empty count and the error where it fails."""
+    """One row per point; the input as CxHxW in ASCII, as every CSV writes shapes; an empty
+    count and the error where it fails."""
     names = _settings(sweep)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -36,7 +38,7 @@ def to_csv(sweep: Sweep) -> str:
         row = p.to_dict()
         writer.writerow(
             [
-                shape(p.input),
+                csv_shape(p.input),
                 p.batch,
                 *(p.settings.get(n, "") for n in names),
                 *("" if row[m] is None else row[m] for m in METRICS),
