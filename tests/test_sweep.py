@@ -255,7 +255,7 @@ def test_cli_reports_failing_points_and_goes_on(run):
     lines = out.splitlines()
     assert lines[0].startswith("input,batch,params,macs")
     assert lines[1].startswith("3x16x16,1,,,") and "collapses" in lines[1]
-    assert lines[2].startswith("3×224×224,1,61100840,")
+    assert lines[2].startswith("3x224x224,1,61100840,")
 
 
 @pytest.mark.parametrize(
