@@ -31,10 +31,18 @@ def build_graph(
     from .zoo import builtin_model, resolve
 
     spec, variant = resolve(model)
+    builtin = builtin_model(spec, variant)
     try:
-        return build(spec, variant, input_shape=input_shape, batch=batch, max_layers=max_layers)
+        return build(
+            spec,
+            variant,
+            input_shape=input_shape,
+            batch=batch,
+            max_layers=max_layers,
+            builtin=builtin,
+        )
     except SpecError as exc:
-        exc.builtin = builtin_model(spec, variant)
+        exc.builtin = builtin
         raise
 
 

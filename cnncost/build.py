@@ -758,10 +758,13 @@ def build(
     input_shape: Shape | None = None,
     batch: int | None = None,
     max_layers: int | None = None,
+    builtin: str | None = None,
 ) -> Graph:
     """Expand `spec` (one of its variants, if it has them) into a Graph.
 
     `max_layers` bounds the expansion (default: $CNNCOST_MAX_LAYERS, else 10⁶ layers).
+    `builtin` names the built-in model the spec is, so that the reasons recorded for
+    dropped branches name it rather than a path an installed copy does not have.
     """
     limit = layer_limit(max_layers)
     if input_shape is not None:
@@ -820,7 +823,7 @@ def build(
         output=output,
         input_shape=shape,
         batch=batch if batch is not None else batch_of(spec, variant, scope),
-        dropped=tuple((name, str(exc)) for name, exc in builder.dropped.items()),
+        dropped=tuple((name, _located(exc, builtin)) for name, exc in builder.dropped.items()),
     )
 
 
@@ -834,3 +837,9 @@ def _check_branches_fit_natively(
         build(spec, variant, input_shape=native)
         return
     raise next(iter(dropped.values()))
+
+
+def _located(exc: SpecError, builtin: str | None) -> str:
+    """The error's line, naming the built-in model where the spec is one."""
+    exc.builtin = builtin
+    return str(exc)
