@@ -7,7 +7,10 @@ from typing import Any
 
 import click
 
+from ..render.layout import Column, Grid, Num, count, draw, fit_lines
+from ..render.numbers import scaled
 from .app import cli
+from .layout_options import table_options
 from .options import analyze, emit, format_option, output_option, shape_options
 
 
@@ -29,6 +32,7 @@ Examples:
 @format_option(("text", "json"))
 @shape_options
 @output_option
+@table_options
 def reconcile(model: str, names: str | None, fmt: str, input_shape, batch, output) -> None:
     """Count one model as each tool does (torch, fvcore, ptflops, thop, torchinfo, the
     papers) and explain every gap, op type by op type."""
@@ -54,39 +58,70 @@ def reconcile(model: str, names: str | None, fmt: str, input_shape, batch, outpu
     emit(text, output)
 
 
-def _text(title: str, shape: tuple[int, ...], batch: int, result: dict[str, Any]) -> str:
-    from ..render.numbers import grouped, scaled
+def _signed(n: int) -> Num:
+    """A difference, with its sign, exact and compact."""
+    return Num(f"{n:+,}", ("+" if n > 0 else "") + scaled(n) if n else "0")
 
+
+def _text(title: str, shape: tuple[int, ...], batch: int, result: dict[str, Any]) -> str:
+    """The totals table, one table per gap, and what each convention leaves out, all
+    fitted to the output's width like every table."""
     names = list(result)
     ref = names[0]
-    width = max(len(n) for n in names)
-    lines = [
-        f"{title} · input {'×'.join(map(str, shape))}, batch {batch}",
-        "MACs as each tool counts them (1 MAC = a*b+c; FLOPs = 2 × MACs)",
-        "",
-    ]
-    for name in names:
-        entry = result[name]
-        gap = entry["difference"]["macs"]
-        rel = "" if name == ref else f"  {gap:+,} vs {ref}"
-        lines.append(
-            f"  {name:<{width}}  {grouped(entry['macs']):>17}  {scaled(entry['macs']):>9}"
-            f"{rel}  ({entry['title']})"
-        )
+    totals = Grid(
+        f"{title} · input {'×'.join(map(str, shape))}, batch {batch}: MACs as each tool "
+        "counts them (1 MAC = a*b+c; FLOPs = 2 × MACs)",
+        [
+            Column("convention", "Convention", "name", 0, 8),
+            Column("macs", "MACs", "number"),
+            Column("gap", f"− {ref}", "number", 1),
+            Column("what", "What it reproduces", "text", 2, 16),
+        ],
+        [
+            [
+                name,
+                count(result[name]["macs"]),
+                "" if name == ref else _signed(result[name]["difference"]["macs"]),
+                result[name]["title"],
+            ]
+            for name in names
+        ],
+    )
+    parts = [draw(totals)]
     for name in names[1:]:
         entry = result[name]
         diff = entry["difference"]
-        lines += ["", f"{name} − {ref} = {diff['macs']:+,}:"]
-        if not diff["by_op"]:
-            lines.append("  (no difference)")
-        for op, d in diff["by_op"].items():
-            theirs = entry["formulas"].get(op, "0")
-            ours = result[ref]["formulas"].get(op, "0")
-            lines.append(f"  {op:<20} {d:>+17,}  {name}: {theirs}; {ref}: {ours}")
-    lines.append("")
-    for name in names:
-        zero = result[name]["counts_zero_for"]
-        if zero:
-            listed = ", ".join(f"{op} {scaled(w)}" for op, w in zero.items())
-            lines.append(f"{name} counts 0 for (cnncost's MACs + element-wise ops): {listed}")
-    return "\n".join(lines) + "\n"
+        rows = [
+            [
+                op,
+                _signed(d),
+                f"{name}: {entry['formulas'].get(op, '0')}; "
+                f"{ref}: {result[ref]['formulas'].get(op, '0')}",
+            ]
+            for op, d in diff["by_op"].items()
+        ]
+        if not rows:
+            parts.append(fit_lines(f"{name} − {ref} = +0: no difference") + "\n")
+            continue
+        parts.append(
+            draw(
+                Grid(
+                    f"{name} − {ref} = {diff['macs']:+,}:",
+                    [
+                        Column("op", "Op", "name", 0, 10),
+                        Column("difference", "Difference", "number"),
+                        Column("formulas", "Formulas (per layer)", "text", 0, 16),
+                    ],
+                    rows,
+                )
+            )
+        )
+    zero = [
+        f"{name} counts 0 for (cnncost's MACs + element-wise ops): "
+        + ", ".join(f"{op} {scaled(w)}" for op, w in result[name]["counts_zero_for"].items())
+        for name in names
+        if result[name]["counts_zero_for"]
+    ]
+    if zero:
+        parts.append(fit_lines("\n".join(zero)) + "\n")
+    return "\n".join(parts)

@@ -191,9 +191,9 @@ def test_ops_lists_each_conventions_formula(run):
 
 def test_the_worked_example_in_the_docs_is_what_reconcile_prints(run):
     doc = (ROOT / "docs" / "counting.md").read_text(encoding="utf-8")
-    block = doc.split("`cnncost reconcile resnet50`", 1)[1].split("```text\n", 1)[1]
+    block = doc.split("`cnncost reconcile resnet50 --width 100`", 1)[1].split("```text\n", 1)[1]
     block = block.split("```", 1)[0]
-    code, out, _ = run("reconcile", "resnet50")
+    code, out, _ = run("reconcile", "resnet50", "--width", "100")
     assert code == 0
     for line in block.splitlines():
         assert line.rstrip() in out, line
@@ -223,3 +223,14 @@ def test_sweep_carries_each_points_convention_totals(run):
         "sweep", "resnet18", "--res", "224", "--format", "csv", "--convention", "thop"
     )
     assert code == 2 and "--convention" in err
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_reconcile_text_fits_the_width_and_shows_the_json_totals(run, width):
+    code, out, err = run("reconcile", "resnet50", "--width", str(width))
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= width
+    data = json.loads(run("reconcile", "resnet50", "--format", "json")[1])
+    for name, entry in data["conventions"].items():
+        row = next(line for line in out.splitlines() if line.startswith(name + " "))
+        assert f"{entry['macs']:,}" in row.split()
