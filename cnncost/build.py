@@ -9,12 +9,11 @@ cycle among them is an error naming the cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .expr import ORIGIN, TrackedShape, Unreadable, shape_reads
-from .graph import Graph, Node
+from .graph import ALWAYS, Graph, Node
 from .limits import (
     DEFAULT_MAX_LAYERS,
     MAX_LAYERS_ENV,
@@ -114,7 +113,7 @@ class _Builder:
         # Set while expanding a training-only entry or one with a survival probability;
         # every layer made meanwhile carries them.
         self.train_only = False
-        self.survival = Fraction(1)
+        self.survival = ALWAYS
         # Entries switched off by 'if' or 'repeat: 0', by full name: why they are off.
         self.off: dict[str, str] = {}
         self.plans: dict[int, tuple[dict[str, tuple[str, ...]], list[Entry], dict[str, str]]] = {}
@@ -336,7 +335,8 @@ class _Builder:
                 raise self.error(
                     f"'survival' must be a probability in (0, 1], got {p}", e.survival_line, name
                 )
-            self.survival *= p
+            if p != 1:
+                self.survival *= p
         try:
             if opens_branch:
                 return self.branch(e, scope, inputs, name, stack, row, first)
@@ -437,10 +437,12 @@ class _Builder:
         )
         inner.update(shape_variables(in_shape, inputs[0]))
         key = self.call_key(block_name, inner, inputs[0], len(stack))
-        if key is not None and key in self.sizes:
-            return self.stand_in(key, inputs[0], name + ".", e.line)
-        if key is not None and key in self.replays:
-            return self.replay(key, inputs[0], name + ".", e.line)
+        if key is not None:  # one lookup each: hashing a key means hashing the whole scope
+            if self.sizing and key in self.sizes:
+                return self.stand_in(key, inputs[0], name + ".", e.line)
+            known = self.replays.get(key)
+            if known is not None:
+                return self.replay(known, inputs[0], name + ".", e.line)
         before, first, dropped = self.count, len(self.added), len(self.dropped)
         out = self.body(block.body, inner, inputs[0], name + ".", (*stack, (block_name, name)))
         if len(self.dropped) != dropped:  # each call records its own dropped branch
@@ -452,10 +454,12 @@ class _Builder:
             self.replays[key] = (name + ".", inputs[0], self.added[first:], out)
         return out
 
-    def replay(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
+    def replay(
+        self, known: tuple[str, str, list[Node], str], input_id: str, prefix: str, line: int
+    ) -> str:
         """Copy the layers of a block call expanded alike before, renamed under `prefix`:
         a 10⁵-layer repeat costs a rename per layer instead of a fresh expansion."""
-        old_prefix, old_input, nodes, out = self.replays[key]
+        old_prefix, old_input, nodes, out = known
         if self.count + len(nodes) > self.max_layers:
             raise self.error(
                 f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "

@@ -9,6 +9,10 @@ from typing import Any
 
 from .ops import OpDef, Shape
 
+# The survival of a layer that always runs: one shared object, so that the common case is
+# recognised by identity, without Fraction arithmetic (10⁵-layer models).
+ALWAYS = Fraction(1)
+
 
 @dataclass(frozen=True)
 class Node:
@@ -22,7 +26,7 @@ class Node:
     shape: Shape
     line: int | None
     train_only: bool = False  # runs only in training (GoogLeNet's auxiliary classifiers)
-    survival: Fraction = Fraction(1)  # probability it runs in a training step, exact
+    survival: Fraction = ALWAYS  # probability it runs in a training step, exact
 
 
 @dataclass(frozen=True)

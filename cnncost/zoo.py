@@ -70,5 +70,7 @@ def resolve(ref: str) -> tuple[Spec, str | None]:
 def builtin_model(spec: Spec, variant: str | None) -> str | None:
     """The built-in model that `spec` and `variant` are, or None for a user's file: its
     errors then name the model, not a path an installed copy does not have."""
+    if not spec.file.startswith("specs/"):  # how _load_builtin names them; spares the index
+        return None
     entry = builtin_models().get(variant or "")
     return variant if entry and _load_builtin(entry[0]) is spec else None
