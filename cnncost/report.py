@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
@@ -105,6 +106,27 @@ class Layer:
             "jump": list(self.jump),
             "depth": self.depth,
         }
+
+    def json_line(self) -> str:
+        """to_dict() as compact JSON (json.dumps(..., separators=(", ", ": ")) of it, key for
+        key: a test holds the two equal on every built-in), written directly because
+        encoding 10⁵ dicts took a second."""
+        esc = encode_basestring_ascii
+        survival = _survival_fields(self.survival)
+        return (
+            f'{{"name": {esc(self.name)}, "op": {esc(self.op)}, '
+            f'"inputs": [{", ".join(map(esc, self.inputs))}], '
+            f'"output_shape": [{", ".join(map(str, self.output_shape))}], '
+            f'"params": {self.params}, "weights": {self.weights}, "biases": {self.biases}, '
+            f'"buffers": {self.buffers}, "macs": {self.macs}, "flops": {self.flops}, '
+            f'"elementwise": {self.elementwise}, "activations": {self.activations}, '
+            f'"activation_bytes": {self.activation_bytes}, '
+            f'"train_only": {"true" if self.train_only else "false"}, '
+            f'"survival": {survival["survival"]!r}, '
+            f'"survival_fraction": {esc(survival["survival_fraction"])}, '
+            f'"receptive_field": [{self.receptive_field[0]}, {self.receptive_field[1]}], '
+            f'"jump": [{self.jump[0]}, {self.jump[1]}], "depth": {self.depth}}}'
+        )
 
 
 def _survival_fields(p: Fraction) -> dict[str, Any]:
@@ -205,6 +227,10 @@ class Report:
         return sum((p * macs for p, macs in by_survival.values()), Fraction(0))
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self.header_dict(), "layers": [r.to_dict() for r in self.layers]}
+
+    def header_dict(self) -> dict[str, Any]:
+        """to_dict() without its layers."""
         return {
             "schema": SCHEMA,
             "model": self.model,
@@ -219,7 +245,6 @@ class Report:
             "units": UNITS,
             "totals": self.totals.to_dict(),
             "dropped_branches": [{"name": name, "reason": reason} for name, reason in self.dropped],
-            "layers": [r.to_dict() for r in self.layers],
         }
 
 

@@ -38,3 +38,21 @@ def test_batchnorm_buffers_match_pytorch_state_dict_layout():
     bns = [layer for layer in report.layers if layer.op == "batchnorm"]
     channels = [layer.output_shape[0] for layer in bns]
     assert report.totals.buffers == sum(2 * c + 1 for c in channels)
+
+
+def test_each_layers_json_line_is_its_dict_encoded():
+    """Report JSON writes layers with Layer.json_line for speed; it must equal the encoded
+    to_dict key for key, on every built-in (training-only layers and stochastic-depth
+    survival fractions included) and at an odd size."""
+    import json
+
+    from cnncost.zoo import builtin_models
+
+    checked = 0
+    for name in builtin_models():
+        for layer in cnncost.analyze(name, batch=3).layers:
+            assert layer.json_line() == json.dumps(layer.to_dict()), (name, layer.name)
+            checked += 1
+    assert checked > 10_000
+    for layer in cnncost.analyze("resnet18", input_shape=(3, 193, 257)).layers:
+        assert json.loads(layer.json_line()) == layer.to_dict()
