@@ -308,3 +308,18 @@ def test_a_model_that_takes_only_its_own_size_fails_elsewhere():
     shapes = [(3, 193, 193), (3, 224, 224), (3, 320, 320)]
     result = check_all("vit_b_16", shapes)
     assert [p.error is None for p in result.points] == [False, True, False]
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_sweep_table_fits_the_width_and_shows_the_json_numbers(run, width):
+    args = ("sweep", "resnet50", "--res", "193,257,320")
+    code, out, err = run(*args, "--width", str(width))
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= width
+    points = json.loads(run(*args, "--format", "json")[1])["points"]
+    for p in points:
+        row = next(
+            line for line in out.splitlines() if line.startswith("×".join(map(str, p["input"])))
+        )
+        cells = row.split()
+        assert f"{p['params']:,}" in cells and f"{p['macs']:,}" in cells

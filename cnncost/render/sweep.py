@@ -121,16 +121,42 @@ def to_markdown(sweep: Sweep) -> str:
 
 
 def to_table(sweep: Sweep) -> str:
-    from .tables import grid
+    """The points as a table fitted to the output's width, like every table: exact
+    numbers, compact ones (25.56 M) only when space is short."""
+    from .layout import Column, Grid, Num, count, draw
 
-    n = len(_settings(sweep))
-    return grid(
-        f"{sweep.model}: {len(sweep.points)} points",
-        header(sweep),
-        rows(sweep),
-        right=set(range(2 + n, 6 + n)) | {1},
-        note=note(sweep),
-    )
+    names = _settings(sweep)
+    failed = any(p.error is not None for p in sweep.points)
+    columns = [
+        Column("input", "Input", "fixed"),
+        Column("batch", "Batch", "number"),
+        *(Column(n, n, "number", 1) for n in names),
+        Column("params", "Params", "number"),
+        Column("macs", "MACs", "number"),
+        Column("flops", "FLOPs", "number", 2),
+        Column("activation_bytes", f"Act. bytes ({sweep.dtype})", "number", 1),
+        *([Column("error", "Cannot run", "text", 0, 16)] if failed else []),
+    ]
+    table = []
+    for p in sweep.points:
+        first = [shape(p.input), str(p.batch), *(str(p.settings.get(n, "")) for n in names)]
+        if p.error is not None:
+            table.append([*first, "", "", "", "", p.error])
+            continue
+        assert p.params is not None and p.macs is not None and p.activations is not None
+        act = p.activations * p.bytes_per_element
+        table.append(
+            [
+                *first,
+                count(p.params),
+                count(p.macs),
+                count(2 * p.macs),
+                Num(grouped(act), byte_size(act)),
+                *([""] if failed else []),
+            ]
+        )
+    title = f"{sweep.model}: {len(sweep.points)} points"
+    return draw(Grid(title, columns, table, note=note(sweep)))
 
 
 def plot(sweep: Sweep, target: str) -> str:
