@@ -12,6 +12,7 @@ from the input, as VGG-16, GoogLeNet's 22 and ResNet-152 are named.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .graph import Node
 from .ops.window import FOLD, GLOBAL, MIX, Window
@@ -41,17 +42,27 @@ def _widen(f: Field, span: Pair, stride: Pair) -> tuple[Pair, Pair]:
     return rf, (f.jump[0] * stride[0], f.jump[1] * stride[1])
 
 
-def layer_field(node: Node, inputs: list[Field], weighted: bool) -> Field:
-    """The field of `node` from those of its inputs (the widest where branches meet)."""
+def window_of(node: Node) -> Any:
+    """The node's window rule (a Window, GLOBAL, FOLD, MIX or None); it depends only on the
+    attributes and input shapes, so the analysis works it out once per kind of layer."""
+    return node.op.window(node.attrs, list(node.input_shapes)) if node.op.window else None
+
+
+def layer_field(inputs: list[Field], weighted: bool, rule: Any) -> Field:
+    """The field of a layer with window `rule` (window_of) from those of its inputs (the
+    widest where branches meet)."""
     if len(inputs) == 1:  # the common case, kept quick for 10⁵-layer nets
         f = inputs[0]
         if weighted:
             f = Field(f.receptive_field, f.jump, f.depth + 1, f.grid, f.folded)
-        if node.op.window is None:
+        if rule is None:
             return f
     else:
         f = _merge(inputs, weighted)
-    rule = node.op.window(node.attrs, list(node.input_shapes)) if node.op.window else None
+    if isinstance(rule, Window):  # first: comparing a Window with the names costs an __eq__
+        rf, jump = _widen(f, rule.span, rule.stride)
+        grid = (-(-f.grid[0] // rule.stride[0]), -(-f.grid[1] // rule.stride[1]))
+        return Field(rf, jump, f.depth, grid, f.folded)
     if rule == MIX:
         rule = GLOBAL if f.folded else None
     if rule == FOLD:
@@ -59,10 +70,6 @@ def layer_field(node: Node, inputs: list[Field], weighted: bool) -> Field:
     if rule == GLOBAL:
         rf, jump = _widen(f, f.grid, f.grid)
         return Field(rf, jump, f.depth, (1, 1))
-    if isinstance(rule, Window):
-        rf, jump = _widen(f, rule.span, rule.stride)
-        grid = (-(-f.grid[0] // rule.stride[0]), -(-f.grid[1] // rule.stride[1]))
-        return Field(rf, jump, f.depth, grid, f.folded)
     return f
 
 

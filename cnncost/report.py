@@ -19,7 +19,7 @@ from .limits import paused_gc
 from .ops import Cost, Shape
 from .ops.registry import quantities
 from .paths import count_paths
-from .receptive import Field, input_field, layer_field
+from .receptive import Field, input_field, layer_field, window_of
 
 SCHEMA = "cnncost.report/1"
 
@@ -266,7 +266,8 @@ def _analyze(graph: Graph, dtype: str) -> Report:
     fields: dict[str, Field] = {}
     # Replayed layers share their attrs: cost each kind once. The conventions' sizes of a
     # kind are shared too (a read-only mapping).
-    costs: dict[tuple, tuple[Cost, Mapping[str, int]]] = {}
+    # Its window rule likewise.
+    costs: dict[tuple, tuple[Cost, Mapping[str, int], Any]] = {}
     for node in graph.nodes:
         seen = (id(node.attrs), node.op.name, node.input_shapes, node.shape)
         known = costs.get(seen)
@@ -274,11 +275,11 @@ def _analyze(graph: Graph, dtype: str) -> Report:
             ins = list(node.input_shapes)
             cost = node.op.cost(node.attrs, ins, node.shape)
             sizes = {**quantities(node.op, node.attrs, ins, node.shape, cost), "batch": n}
-            known = costs[seen] = (cost, sizes)
-        cost, sizes = known
+            known = costs[seen] = (cost, sizes, window_of(node) if node.inputs else None)
+        cost, sizes, rule = known
         if node.inputs:
             weighted = cost.weights > 0 and cost.macs > 0
-            field = layer_field(node, [fields[i] for i in node.inputs], weighted)
+            field = layer_field([fields[i] for i in node.inputs], weighted, rule)
         else:
             field = input_field(node.shape)
         fields[node.name] = field
