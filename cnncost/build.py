@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .expr import ORIGIN, TrackedShape, Unreadable, shape_reads
-from .graph import ALWAYS, Graph, Node
+from .graph import ALWAYS, Graph, Node, frozen
 from .limits import (
     DEFAULT_MAX_LAYERS,
     MAX_LAYERS_ENV,
@@ -470,19 +470,8 @@ class _Builder:
         cut = len(old_prefix)
         for node in nodes:
             ins = tuple(input_id if i == old_input else prefix + i[cut:] for i in node.inputs)
-            self.add(
-                Node(
-                    prefix + node.name[cut:],
-                    node.op,
-                    node.attrs,
-                    ins,
-                    node.input_shapes,
-                    node.shape,
-                    node.line,
-                    train_only=node.train_only,
-                    survival=node.survival,
-                )
-            )
+            name = prefix + node.name[cut:]
+            self.add(frozen(Node, **{**node.__dict__, "name": name, "inputs": ins}))
         return input_id if out == old_input else prefix + out[cut:]
 
     # -- sizing: bounding the expansion before it happens ------------------------------------

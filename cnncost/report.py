@@ -14,7 +14,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
-from .graph import ALWAYS, Graph, dropped_note
+from .graph import ALWAYS, Graph, dropped_note, frozen
 from .limits import paused_gc
 from .ops import Cost, Shape
 from .ops.registry import quantities
@@ -284,7 +284,8 @@ def _analyze(graph: Graph, dtype: str) -> Report:
             field = input_field(node.shape)
         fields[node.name] = field
         layers.append(
-            Layer(
+            frozen(
+                Layer,
                 name=node.name,
                 op=node.op.name,
                 inputs=node.inputs,
