@@ -135,3 +135,13 @@ def test_a_training_branch_that_does_not_fit_refuses_train_in_one_line(run, tmp_
     assert len(err.strip().splitlines()) == 1
     code, _, _ = run("show", str(spec), "--input", "3x16x16")
     assert code == 0  # inference still counts
+
+
+def test_tf32_trains_on_fp32_storage_as_show_counts_it(run):
+    """tf32 computes on fp32 data (the one dtype rule): --train accepts it and counts
+    exactly what fp32 counts."""
+    tf32 = _json(run, "--dtype", "tf32")
+    fp32 = _json(run, "--dtype", "fp32")
+    assert tf32["totals"] == fp32["totals"]
+    code, out, err = run("compare", "resnet18", "vgg11", "--train", "--dtype", "tf32")
+    assert code == 0, err

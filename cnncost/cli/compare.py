@@ -9,7 +9,6 @@ import click
 from .app import cli
 from .layout_options import table_options
 from .options import (
-    analyze,
     convention_lines,
     convention_option,
     convention_totals,
@@ -18,7 +17,7 @@ from .options import (
     model_options,
     output_option,
 )
-from .train_options import train_options, training_of, wants_training
+from .train_options import analyzed, train_options
 
 
 @cli.command(
@@ -57,15 +56,12 @@ def compare(
     """Put models side by side, with ratios against the first one."""
     if len(models) < 2:
         raise click.UsageError("compare needs at least two models")
-    trainings = None
-    if wants_training(train, optimizer, amp, trainable, freeze):
-        pairs = [
-            training_of(m, input_shape, batch, dtype, optimizer, amp, trainable, freeze)
-            for m in models
-        ]
-        reports, trainings = [r for r, _ in pairs], [t for _, t in pairs]
-    else:
-        reports = [analyze(m, input_shape, batch, dtype) for m in models]
+    pairs = [
+        analyzed(m, input_shape, batch, dtype, train, optimizer, amp, trainable, freeze)
+        for m in models
+    ]
+    reports = [r for r, _ in pairs]
+    trainings = [t for _, t in pairs if t is not None] or None
     extra = convention_totals(reports, convention, fmt)
     from ..render import plain
 

@@ -8,7 +8,6 @@ from .app import cli
 from .layout_options import table_options
 from .options import (
     FORMATS,
-    analyze,
     convention_lines,
     convention_option,
     convention_totals,
@@ -16,7 +15,7 @@ from .options import (
     model_options,
     output_option,
 )
-from .train_options import train_options, training_of, wants_training
+from .train_options import analyzed, train_options
 
 
 @cli.command(
@@ -84,13 +83,9 @@ def show(
     if view and fmt not in (None, "table"):
         raise click.UsageError("--depth, --sort and --top shape the table; drop --format " + fmt)
     fmt = "table" if as_table or view else (fmt or "summary")
-    training = None
-    if wants_training(train, optimizer, amp, trainable, freeze):
-        report, training = training_of(
-            model, input_shape, batch, dtype, optimizer, amp, trainable, freeze
-        )
-    else:
-        report = analyze(model, input_shape, batch, dtype)
+    report, training = analyzed(
+        model, input_shape, batch, dtype, train, optimizer, amp, trainable, freeze
+    )
     from ..render import plain
 
     extra = convention_totals([report], convention, fmt)

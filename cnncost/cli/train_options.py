@@ -61,22 +61,30 @@ def train_options(func: Callable) -> Callable:
     return func
 
 
-def wants_training(train: bool, optimizer: str, amp: bool, trainable, freeze) -> bool:
-    """The training options only make sense with --train; say so rather than ignore them."""
-    if not train and (amp or trainable or freeze or optimizer != "adam"):
-        raise click.UsageError("--optimizer, --amp, --trainable and --freeze need --train")
-    return train
+def analyzed(
+    model: str,
+    input_shape,
+    batch,
+    dtype: str,
+    train: bool,
+    optimizer: str,
+    amp: bool,
+    trainable,
+    freeze,
+) -> tuple[Report, Training | None]:
+    """The model's report, and with --train the cost of one training step. The training
+    options only make sense with --train: say so rather than ignore them."""
+    from .options import analyze, storage_dtype
 
-
-def training_of(
-    model: str, input_shape, batch, dtype: str, optimizer: str, amp: bool, trainable, freeze
-) -> tuple[Report, Training]:
-    """The model's report and the cost of one training step."""
+    if not train:
+        if amp or trainable or freeze or optimizer != "adam":
+            raise click.UsageError("--optimizer, --amp, --trainable and --freeze need --train")
+        return analyze(model, input_shape, batch, dtype), None
     from .. import build_graph
     from ..report import analyze_graph
     from ..training import analyze_training
 
     graph = build_graph(model, input_shape=input_shape, batch=batch)
-    report = analyze_graph(graph, dtype)
+    report = analyze_graph(graph, storage_dtype(dtype))
     options = TrainOptions(optimizer, amp, trainable, freeze or ())
     return report, analyze_training(graph, report, options)
