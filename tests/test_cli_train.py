@@ -143,5 +143,5 @@ def test_tf32_trains_on_fp32_storage_as_show_counts_it(run):
     tf32 = _json(run, "--dtype", "tf32")
     fp32 = _json(run, "--dtype", "fp32")
     assert tf32["totals"] == fp32["totals"]
-    code, out, err = run("compare", "resnet18", "vgg11", "--train", "--dtype", "tf32")
+    code, _, err = run("compare", "resnet18", "vgg11", "--train", "--dtype", "tf32")
     assert code == 0, err
