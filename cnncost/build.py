@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import ExprError, ShapeError, SpecError, did_you_mean
 from .expr import ORIGIN, TrackedShape, Unreadable, shape_reads
-from .graph import ALWAYS, Graph, Node, frozen
+from .graph import ALWAYS, Graph, Node
 from .limits import (
     DEFAULT_MAX_LAYERS,
     MAX_LAYERS_ENV,
@@ -103,6 +103,25 @@ def _shown(value: Any) -> str:
     return show(value) if isinstance(value, tuple) else str(value)
 
 
+# A block call's expansion, to replay under another name (see _Builder.replay): per layer,
+# its name and its inputs' names relative to the call (None: the call's input), and the
+# template layer's fields; then the output relative to the call (None: its input).
+_Recipe = tuple[list[tuple[str, dict[str, Any], tuple[str | None, ...]]], str | None]
+
+
+def _recipe(prefix: str, input_id: str, nodes: list[Node], out: str) -> _Recipe:
+    cut = len(prefix)
+    steps = [
+        (
+            node.name[cut:],
+            node.__dict__,
+            tuple(None if i == input_id else i[cut:] for i in node.inputs),
+        )
+        for node in nodes
+    ]
+    return steps, (None if out == input_id else out[cut:])
+
+
 class _Builder:
     def __init__(self, spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> None:
         self.spec = spec
@@ -125,7 +144,7 @@ class _Builder:
         self.extra = 0
         self.stand_ins = 0
         # Block calls expanded once, replayed for later calls alike (see replay).
-        self.replays: dict[tuple, tuple[str, str, list[Node], str]] = {}
+        self.replays: dict[tuple, _Recipe] = {}
         self.added: list[Node] = []
 
     def error(self, message: str, line: int | None, path: str | None) -> SpecError:
@@ -286,8 +305,9 @@ class _Builder:
             self.off[name] = "'repeat' is 0"
             return inputs[0]
         smallest = None
+        nodes = self.nodes
         for index in range(count):
-            before = self.count
+            before = len(nodes) + self.extra  # self.count, inline: 10⁵ repeats
             inputs = [
                 self.instance(
                     e,
@@ -300,9 +320,10 @@ class _Builder:
                 )
             ]
             # Refuse before expanding further when the copies still to come cannot fit.
-            size = self.count - before
-            smallest = size if smallest is None else min(smallest, size)
-            if self.count + smallest * (count - index - 1) > self.max_layers:
+            now = len(nodes) + self.extra
+            size = now - before
+            smallest = size if smallest is None or size < smallest else smallest
+            if now + smallest * (count - index - 1) > self.max_layers:
                 raise self.error(
                     f"'repeat: {count}' would expand the model beyond {self.max_layers:,} "
                     f"layers (the limit; raise it with ${MAX_LAYERS_ENV})",
@@ -377,7 +398,7 @@ class _Builder:
         first: bool,
     ) -> str:
         """A single layer or block instance."""
-        gone = next((i for i in inputs if i in self.dropped), None)
+        gone = next((i for i in inputs if i in self.dropped), None) if self.dropped else None
         if gone is not None:
             if not self.train_only:
                 raise self.error(
@@ -415,7 +436,8 @@ class _Builder:
             return self.body(e.body, inner, inputs[0], name + ".", stack)
         block_name = self.pick_name(e.block or "", scope, self.spec.blocks, "block", e.line, name)
         block = self.spec.blocks[block_name]
-        args = {**{k: v for k, v in row.items() if k in block.params}, **args}
+        if row:
+            args = {**{k: v for k, v in row.items() if k in block.params}, **args}
         if len(stack) >= MAX_NESTING:
             start = next((path for b, path in stack if b == block_name), name)
             raise self.error(
@@ -425,22 +447,19 @@ class _Builder:
                 e.line,
                 start,
             )
+        variables = shape_variables(in_shape, inputs[0])
         inner = self.bind(
-            block.params,
-            args,
-            lines,
-            scope,
-            shape_variables(in_shape, inputs[0]),
-            f"block {block_name!r}",
-            e.line,
-            name,
+            block.params, args, lines, scope, variables, f"block {block_name!r}", e.line, name
         )
-        inner.update(shape_variables(in_shape, inputs[0]))
+        inner.update(variables)
         key = self.call_key(block_name, inner, inputs[0], len(stack))
         if key is not None:  # one lookup each: hashing a key means hashing the whole scope
-            if self.sizing and key in self.sizes:
-                return self.stand_in(key, inputs[0], name + ".", e.line)
-            known = self.replays.get(key)
+            try:
+                if self.sizing and key in self.sizes:
+                    return self.stand_in(key, inputs[0], name + ".", e.line)
+                known = self.replays.get(key)
+            except TypeError:  # an unhashable value in the scope (a list): no replay
+                key = known = None
             if known is not None:
                 return self.replay(known, inputs[0], name + ".", e.line)
         before, first, dropped = self.count, len(self.added), len(self.dropped)
@@ -451,28 +470,38 @@ class _Builder:
             made = self.nodes[out] if out != inputs[0] else None
             self.sizes[key] = (self.count - before, out[len(name) + 1 :], made)
         elif key is not None:
-            self.replays[key] = (name + ".", inputs[0], self.added[first:], out)
+            self.replays[key] = _recipe(name + ".", inputs[0], self.added[first:], out)
         return out
 
-    def replay(
-        self, known: tuple[str, str, list[Node], str], input_id: str, prefix: str, line: int
-    ) -> str:
+    def replay(self, recipe: _Recipe, input_id: str, prefix: str, line: int) -> str:
         """Copy the layers of a block call expanded alike before, renamed under `prefix`:
-        a 10⁵-layer repeat costs a rename per layer instead of a fresh expansion."""
-        old_prefix, old_input, nodes, out = known
-        if self.count + len(nodes) > self.max_layers:
+        a 10⁵-layer repeat costs a rename per layer instead of a fresh expansion. The
+        copies' fields are set directly, without the frozen dataclass's __init__ (which
+        sets each through object.__setattr__); tests/test_graph.py holds them equal."""
+        steps, out = recipe
+        if self.count + len(steps) > self.max_layers:
             raise self.error(
                 f"the model expands beyond {self.max_layers:,} layers (the limit; raise it "
                 f"with ${MAX_LAYERS_ENV})",
                 line,
                 prefix[:-1],
             )
-        cut = len(old_prefix)
-        for node in nodes:
-            ins = tuple(input_id if i == old_input else prefix + i[cut:] for i in node.inputs)
-            name = prefix + node.name[cut:]
-            self.add(frozen(Node, **{**node.__dict__, "name": name, "inputs": ins}))
-        return input_id if out == old_input else prefix + out[cut:]
+        nodes, added, new = self.nodes, self.added, object.__new__
+        for suffix, template, sources in steps:
+            name = prefix + suffix
+            if name in nodes:
+                raise self.error(f"two layers are both named {name!r}", template.line, name)
+            node = new(Node)
+            values = node.__dict__
+            values.update(template)
+            values["name"] = name
+            if len(sources) == 1:  # the common case, without a generator
+                values["inputs"] = (input_id if sources[0] is None else prefix + sources[0],)
+            else:
+                values["inputs"] = tuple(input_id if s is None else prefix + s for s in sources)
+            nodes[name] = node
+            added.append(node)
+        return input_id if out is None else prefix + out
 
     # -- sizing: bounding the expansion before it happens ------------------------------------
     def call_key(self, block_name: str, inner: Scope, input_id: str, depth: int) -> tuple | None:
@@ -483,16 +512,15 @@ class _Builder:
         if shape_reads.get() is not None:
             return None
         values = tuple(
-            (k, type(v), tuple(map(type, v)) if isinstance(v, tuple) else None, v)
-            for k, v in sorted(inner.items())
+            [
+                (k, type(v), tuple(map(type, v)) if isinstance(v, tuple) else None, v)
+                for k, v in sorted(inner.items())
+            ]
         )
-        flags = (self.train_only, self.survival, self.nodes[input_id].train_only, depth)
-        key = (block_name, values, flags)
-        try:
-            hash(key)
-        except TypeError:
-            return None
-        return key
+        # A Fraction hashes slowly: the common survival is known by identity.
+        survival = None if self.survival is ALWAYS else self.survival
+        flags = (self.train_only, survival, self.nodes[input_id].train_only, depth)
+        return (block_name, values, flags)
 
     def stand_in(self, key: tuple, input_id: str, prefix: str, line: int) -> str:
         """While sizing, one node stands in for a block call already expanded alike; the

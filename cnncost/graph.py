@@ -5,24 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 
 from .ops import OpDef, Shape
-
-T = TypeVar("T")
 
 # The survival of a layer that always runs: one shared object, so that the common case is
 # recognised by identity, without Fraction arithmetic (10⁵-layer models).
 ALWAYS = Fraction(1)
-
-
-def frozen(cls: type[T], **values: Any) -> T:
-    """cls(**values) for a frozen dataclass, every field given, without the generated
-    __init__: that sets each field through object.__setattr__, a quarter of a second per
-    10⁵ layers of a big model. tests/test_graph.py holds the two equal."""
-    obj = object.__new__(cls)
-    obj.__dict__.update(values)
-    return obj
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ from the input, as VGG-16, GoogLeNet's 22 and ResNet-152 are named.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .graph import Node
 from .ops.window import FOLD, GLOBAL, MIX, Window
@@ -20,8 +19,9 @@ from .ops.window import FOLD, GLOBAL, MIX, Window
 Pair = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
+    """A layer's field; a named tuple, quick to make for 10⁵-layer nets."""
+
     receptive_field: Pair
     jump: Pair
     depth: int
@@ -50,30 +50,26 @@ def window_of(node: Node) -> Any:
 
 def layer_field(inputs: list[Field], weighted: bool, rule: Any) -> Field:
     """The field of a layer with window `rule` (window_of) from those of its inputs (the
-    widest where branches meet)."""
-    if len(inputs) == 1:  # the common case, kept quick for 10⁵-layer nets
-        f = inputs[0]
-        if weighted:
-            f = Field(f.receptive_field, f.jump, f.depth + 1, f.grid, f.folded)
-        if rule is None:
-            return f
-    else:
-        f = _merge(inputs, weighted)
+    widest where branches meet). Quick for a single input: 10⁵-layer nets."""
+    f = inputs[0] if len(inputs) == 1 else _merge(inputs)
+    depth = f.depth + 1 if weighted else f.depth
     if isinstance(rule, Window):  # first: comparing a Window with the names costs an __eq__
         rf, jump = _widen(f, rule.span, rule.stride)
         grid = (-(-f.grid[0] // rule.stride[0]), -(-f.grid[1] // rule.stride[1]))
-        return Field(rf, jump, f.depth, grid, f.folded)
+        return Field(rf, jump, depth, grid, f.folded)
+    if rule is None:
+        return f if depth == f.depth else Field(f.receptive_field, f.jump, depth, f.grid, f.folded)
     if rule == MIX:
         rule = GLOBAL if f.folded else None
     if rule == FOLD:
-        return Field(f.receptive_field, f.jump, f.depth, f.grid, folded=True)
+        return Field(f.receptive_field, f.jump, depth, f.grid, folded=True)
     if rule == GLOBAL:
         rf, jump = _widen(f, f.grid, f.grid)
-        return Field(rf, jump, f.depth, (1, 1))
-    return f
+        return Field(rf, jump, depth, (1, 1))
+    return Field(f.receptive_field, f.jump, depth, f.grid, f.folded)
 
 
-def _merge(inputs: list[Field], weighted: bool) -> Field:
+def _merge(inputs: list[Field]) -> Field:
     """Where branches meet: the widest field, jump and grid, and the deepest path."""
     return Field(
         receptive_field=(
@@ -81,7 +77,7 @@ def _merge(inputs: list[Field], weighted: bool) -> Field:
             max(i.receptive_field[1] for i in inputs),
         ),
         jump=(max(i.jump[0] for i in inputs), max(i.jump[1] for i in inputs)),
-        depth=max(i.depth for i in inputs) + (1 if weighted else 0),
+        depth=max(i.depth for i in inputs),
         grid=(max(i.grid[0] for i in inputs), max(i.grid[1] for i in inputs)),
         folded=any(i.folded for i in inputs),
     )

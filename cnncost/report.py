@@ -6,7 +6,7 @@ in docs/output.md and only ever grow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
@@ -14,9 +14,9 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from .errors import CnnCostError, did_you_mean
-from .graph import ALWAYS, Graph, dropped_note, frozen
+from .graph import ALWAYS, Graph, dropped_note
 from .limits import paused_gc
-from .ops import Cost, Shape
+from .ops import Shape
 from .ops.registry import quantities
 from .paths import count_paths
 from .receptive import Field, input_field, layer_field, window_of
@@ -108,25 +108,56 @@ class Layer:
         }
 
     def json_line(self) -> str:
-        """to_dict() as compact JSON (json.dumps(..., separators=(", ", ": ")) of it, key for
-        key: a test holds the two equal on every built-in), written directly because
-        encoding 10⁵ dicts took a second."""
-        esc = encode_basestring_ascii
-        survival = _survival_fields(self.survival)
-        return (
-            f'{{"name": {esc(self.name)}, "op": {esc(self.op)}, '
-            f'"inputs": [{", ".join(map(esc, self.inputs))}], '
-            f'"output_shape": [{", ".join(map(str, self.output_shape))}], '
-            f'"params": {self.params}, "weights": {self.weights}, "biases": {self.biases}, '
-            f'"buffers": {self.buffers}, "macs": {self.macs}, "flops": {self.flops}, '
-            f'"elementwise": {self.elementwise}, "activations": {self.activations}, '
-            f'"activation_bytes": {self.activation_bytes}, '
-            f'"train_only": {"true" if self.train_only else "false"}, '
-            f'"survival": {survival["survival"]!r}, '
-            f'"survival_fraction": {esc(survival["survival_fraction"])}, '
-            f'"receptive_field": [{self.receptive_field[0]}, {self.receptive_field[1]}], '
-            f'"jump": [{self.jump[0]}, {self.jump[1]}], "depth": {self.depth}}}'
+        """to_dict() as compact JSON; see json_lines."""
+        return json_lines([self])[0]
+
+
+def json_lines(layers: Iterable[Layer]) -> list[str]:
+    """Each layer's to_dict() as compact JSON (json.dumps(..., separators=(", ", ": ")) of it,
+    key for key: a test holds the two equal on every built-in), written directly because
+    encoding 10⁵ dicts took a second. Layers alike in all but name, inputs and field
+    (a repeated block's copies) share the middle of their line, encoded once."""
+    esc = encode_basestring_ascii
+    kinds: dict[tuple, tuple[str, str]] = {}
+    lines = []
+    for r in layers:
+        # Identity stands in for equality where hashing is slow (shapes, Fractions): the
+        # layers hold those objects, so an id here cannot be reused for another value.
+        kind = (
+            r.op,
+            id(r.output_shape),
+            r.weights,
+            r.biases,
+            r.buffers,
+            r.macs,
+            r.elementwise,
+            r.activations,
+            r.bytes_per_element,
+            r.train_only,
+            id(r.survival),
         )
+        parts = kinds.get(kind)
+        if parts is None:
+            survival = _survival_fields(r.survival)
+            parts = kinds[kind] = (
+                f'"op": {esc(r.op)}, ',
+                f'"output_shape": [{", ".join(map(str, r.output_shape))}], '
+                f'"params": {r.params}, "weights": {r.weights}, "biases": {r.biases}, '
+                f'"buffers": {r.buffers}, "macs": {r.macs}, "flops": {r.flops}, '
+                f'"elementwise": {r.elementwise}, "activations": {r.activations}, '
+                f'"activation_bytes": {r.activation_bytes}, '
+                f'"train_only": {"true" if r.train_only else "false"}, '
+                f'"survival": {survival["survival"]!r}, '
+                f'"survival_fraction": {esc(survival["survival_fraction"])}, ',
+            )
+        op, middle = parts
+        rf, jump = r.receptive_field, r.jump
+        lines.append(
+            f'{{"name": {esc(r.name)}, {op}"inputs": [{", ".join(map(esc, r.inputs))}], '
+            f'{middle}"receptive_field": [{rf[0]}, {rf[1]}], "jump": [{jump[0]}, {jump[1]}], '
+            f'"depth": {r.depth}}}'
+        )
+    return lines
 
 
 def _survival_fields(p: Fraction) -> dict[str, Any]:
@@ -191,27 +222,36 @@ class Report:
     @cached_property
     def totals(self) -> Totals:
         """Inference totals; the train_ fields add the training-only branches."""
-        layers = self.inference_layers
-        weights = sum(r.weights for r in layers)
-        biases = sum(r.biases for r in layers)
-        macs = sum(r.macs for r in layers)
-        activations = sum(r.activations for r in layers)
+        # One pass over the layers (six sums over 10⁵ layers took a tenth of a second).
+        weights = biases = buffers = macs = elementwise = activations = train_params = 0
+        inference = []
+        for r in self.layers:
+            if r.train_only:
+                train_params += r.weights + r.biases
+                continue
+            inference.append(r)
+            weights += r.weights
+            biases += r.biases
+            buffers += r.buffers
+            macs += r.macs
+            elementwise += r.elementwise
+            activations += r.activations
         trains = not self.dropped
         return Totals(
             params=weights + biases,
             weights=weights,
             biases=biases,
-            buffers=sum(r.buffers for r in layers),
+            buffers=buffers,
             macs=macs,
             flops=2 * macs,
-            elementwise=sum(r.elementwise for r in layers),
+            elementwise=elementwise,
             activations=activations,
             activation_bytes=activations * self.bytes_per_element,
             param_bytes=(weights + biases) * self.bytes_per_element,
-            train_params=sum(r.params for r in self.layers) if trains else None,
+            train_params=weights + biases + train_params if trains else None,
             train_macs=round(self.expected_train_macs) if trains else None,  # half to even
-            depth=next((r.depth for r in self.layers if r.name == self.output), 0),
-            paths=count_paths(layers, self.output),
+            depth=next((r.depth for r in reversed(self.layers) if r.name == self.output), 0),
+            paths=count_paths(inference, self.output),
         )
 
     @cached_property
@@ -264,47 +304,59 @@ def _analyze(graph: Graph, dtype: str) -> Report:
     layers = []
     output_shape: Shape = graph.input_shape
     fields: dict[str, Field] = {}
-    # Replayed layers share their attrs: cost each kind once. The conventions' sizes of a
-    # kind are shared too (a read-only mapping).
-    # Its window rule likewise.
-    costs: dict[tuple, tuple[Cost, Mapping[str, int], Any]] = {}
+    # Replayed layers share their attrs, shapes and survival objects: each kind is costed
+    # once, and its rows share every field but name, inputs and receptive field (set
+    # directly, without the frozen dataclass's __init__: 10⁵ rows through it took a
+    # second; tests/test_graph.py holds the two equal).
+    # The conventions' sizes of a kind are shared too (a read-only mapping), and so is
+    # its window rule. Keys hold ids: the nodes keep those objects alive meanwhile.
+    kinds: dict[tuple, tuple[dict[str, Any], bool, Any]] = {}
+    new = object.__new__
     for node in graph.nodes:
-        seen = (id(node.attrs), node.op.name, node.input_shapes, node.shape)
-        known = costs.get(seen)
+        seen = (
+            id(node.attrs),
+            id(node.op),
+            id(node.input_shapes),
+            id(node.shape),
+            node.train_only,
+            id(node.survival),
+        )
+        known = kinds.get(seen)
         if known is None:
             ins = list(node.input_shapes)
             cost = node.op.cost(node.attrs, ins, node.shape)
             sizes = {**quantities(node.op, node.attrs, ins, node.shape, cost), "batch": n}
-            known = costs[seen] = (cost, sizes, window_of(node) if node.inputs else None)
-        cost, sizes, rule = known
-        if node.inputs:
+            shared = {
+                "op": node.op.name,
+                "output_shape": node.shape,
+                "weights": cost.weights,
+                "biases": cost.biases,
+                "buffers": cost.buffers,
+                "macs": cost.macs * n,
+                "elementwise": cost.elementwise * n,
+                "activations": cost.activations * n,
+                "bytes_per_element": size,
+                "train_only": node.train_only,
+                "survival": node.survival,
+                "quantities": sizes,
+            }
             weighted = cost.weights > 0 and cost.macs > 0
+            known = kinds[seen] = (shared, weighted, window_of(node) if node.inputs else None)
+        shared, weighted, rule = known
+        if node.inputs:
             field = layer_field([fields[i] for i in node.inputs], weighted, rule)
         else:
             field = input_field(node.shape)
         fields[node.name] = field
-        layers.append(
-            frozen(
-                Layer,
-                name=node.name,
-                op=node.op.name,
-                inputs=node.inputs,
-                output_shape=node.shape,
-                weights=cost.weights,
-                biases=cost.biases,
-                buffers=cost.buffers,
-                macs=cost.macs * n,
-                elementwise=cost.elementwise * n,
-                activations=cost.activations * n,
-                bytes_per_element=size,
-                train_only=node.train_only,
-                survival=node.survival,
-                receptive_field=field.receptive_field,
-                jump=field.jump,
-                depth=field.depth,
-                quantities=sizes,
-            )
-        )
+        layer = new(Layer)
+        values = layer.__dict__
+        values.update(shared)
+        values["name"] = node.name
+        values["inputs"] = node.inputs
+        values["receptive_field"] = field.receptive_field
+        values["jump"] = field.jump
+        values["depth"] = field.depth
+        layers.append(layer)
         if node.name == graph.output:
             output_shape = node.shape
     return Report(

@@ -6,6 +6,7 @@ import pytest
 
 import cnncost
 from cnncost.errors import CnnCostError
+from cnncost.report import json_lines
 
 
 def test_totals_are_sums_of_the_rows():
@@ -50,9 +51,70 @@ def test_each_layers_json_line_is_its_dict_encoded():
 
     checked = 0
     for name in builtin_models():
-        for layer in cnncost.analyze(name, batch=3).layers:
-            assert layer.json_line() == json.dumps(layer.to_dict()), (name, layer.name)
+        layers = cnncost.analyze(name, batch=3).layers
+        # json_lines encodes each kind of layer once and shares it among its copies
+        for layer, line in zip(layers, json_lines(layers), strict=True):
+            assert line == json.dumps(layer.to_dict()), (name, layer.name)
+            assert layer.json_line() == line
             checked += 1
     assert checked > 10_000
-    for layer in cnncost.analyze("resnet18", input_shape=(3, 193, 257)).layers:
-        assert json.loads(layer.json_line()) == layer.to_dict()
+    layers = cnncost.analyze("resnet18", input_shape=(3, 193, 257)).layers
+    for layer, line in zip(layers, json_lines(layers), strict=True):
+        assert json.loads(line) == layer.to_dict()
+
+
+def test_json_lines_keep_layers_of_a_repeated_block_apart(tmp_path):
+    """Copies of one block share the encoded middle of their lines; what differs between
+    them (name, inputs, receptive field, depth) and what differs between kinds (shape,
+    counts, survival) must still come out per layer."""
+    import json
+
+    path = tmp_path / "rep.yaml"
+    path.write_text(
+        "name: rep\ninput: [4, 9, 9]\nblocks:\n  unit:\n    layers:\n"
+        "      conv: {op: conv2d, out: 4, kernel: 3, padding: 1}\n"
+        "      pool: {op: maxpool, kernel: 2, stride: 1, survival: 0.5}\n"
+        "layers:\n  body: {block: unit, repeat: 4}\n",
+        encoding="utf-8",
+    )
+    report = cnncost.analyze(str(path))
+    decoded = [json.loads(line) for line in json_lines(report.layers)]
+    assert decoded == [layer.to_dict() for layer in report.layers]
+    sides = [d["output_shape"][1] for d in decoded]
+    assert sides == [9, 9, 8, 8, 7, 7, 6, 6, 5]
+    assert [d["survival_fraction"] for d in decoded[1:3]] == ["1", "1/2"]
+    assert len({d["receptive_field"][0] for d in decoded}) == len(decoded)
+    assert [d["inputs"] for d in decoded[3:5]] == [["body.0.pool"], ["body.1.conv"]]
+
+
+def test_json_lines_tell_apart_layers_that_differ_in_any_one_field():
+    """The shared encoding must never hand one layer another's line: a layer next to a
+    copy of itself with any one field changed (shape objects kept shared) gets its own."""
+    import dataclasses
+    import json
+    from fractions import Fraction
+
+    layer = next(r for r in cnncost.analyze("resnet18").layers if r.op == "conv2d")
+    other = {
+        "name": "x",
+        "op": "linear",
+        "inputs": ("y",),
+        "output_shape": (1, 2, 3),
+        "weights": layer.weights + 1,
+        "biases": layer.biases + 1,
+        "buffers": layer.buffers + 1,
+        "macs": layer.macs + 1,
+        "elementwise": layer.elementwise + 1,
+        "activations": layer.activations + 1,
+        "bytes_per_element": 2,
+        "train_only": not layer.train_only,
+        "survival": Fraction(1, 3),
+        "receptive_field": (99, 98),
+        "jump": (7, 6),
+        "depth": layer.depth + 1,
+    }
+    assert set(other) == {f.name for f in dataclasses.fields(layer)} - {"quantities"}
+    for key, value in other.items():
+        changed = dataclasses.replace(layer, **{key: value})
+        lines = json_lines([layer, changed, layer])
+        assert lines == [json.dumps(r.to_dict()) for r in (layer, changed, layer)], key

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..report import Report
+from ..report import Report, json_lines
 from ..training import Training
 from .numbers import byte_size, grouped, ratio, scaled, shape
 
@@ -52,7 +52,7 @@ def to_json(
         rows = [json.dumps(layer) for layer in data.pop("layers")]
     else:
         data = report.header_dict()
-        rows = [layer.json_line() for layer in report.layers]
+        rows = json_lines(report.layers)
     if conventions:
         data["conventions"] = conventions
     head = json.dumps(data, indent=2)[: -len("\n}")]
