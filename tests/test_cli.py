@@ -128,6 +128,28 @@ def test_output_file_holds_what_stdout_would(run, tmp_path):
     assert target.read_text() == run("resnet18", "--format", "json")[1]
 
 
+def test_json_of_a_large_model_is_written_in_pieces_that_make_one_document(run, tmp_path):
+    """show writes JSON as it is encoded, a few thousand layers to a piece: stdout and -o
+    must still hold one document, equal to the report (4,801 layers: three pieces)."""
+    spec = tmp_path / "long.yaml"
+    spec.write_text(
+        "name: long\ninput: [2, 5, 7]\nblocks:\n  unit:\n    layers:\n"
+        "      conv: {op: conv2d, out: 2, kernel: 3, padding: 1}\n      relu: {op: relu}\n"
+        "layers:\n  body: {block: unit, repeat: 2400}\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "long.json"
+    code, out, _ = run(str(spec), "--format", "json")
+    assert code == 0
+    assert run(str(spec), "--format", "json", "-o", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8") == out
+    data = json.loads(out)
+    report = cnncost.analyze(str(spec))
+    assert len(data["layers"]) == len(report.layers) == 4801
+    assert data["layers"] == [layer.to_dict() for layer in report.layers]
+    assert data["totals"]["macs"] == report.totals.macs == 2400 * 2 * 2 * 9 * 35
+
+
 def test_compare_shows_ratios(run):
     code, out, _ = run("compare", "inception_naive", "inception_bottleneck")
     assert code == 0
@@ -202,3 +224,17 @@ def test_table_and_another_format_conflict(run):
 def test_version(run):
     code, out, _ = run("--version")
     assert code == 0 and out.strip() == f"cnncost {cnncost.__version__}"
+
+
+def test_output_path_is_checked_before_the_analysis(run, tmp_path, monkeypatch):
+    """A mistyped -o directory is refused before any model is built."""
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("the model was analysed before -o was checked")
+
+    monkeypatch.setattr(cnncost, "analyze", no_analysis)
+    missing = tmp_path / "no_such_dir" / "r.json"
+    code, out, err = run("resnet18", "--format", "json", "-o", str(missing))
+    assert code == 2 and out == ""
+    assert err.startswith("cnncost: error: cannot write") and "no such directory" in err
+    assert err.count("\n") == 1

@@ -6,7 +6,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -82,17 +82,29 @@ def output_option(func: Callable) -> Callable:
         "-o",
         "--output",
         metavar="FILE",
+        callback=_checked_output,
         help="Write to this file instead of standard output (whole or not at all).",
     )(func)
 
 
-def emit(text: str, output: str | None) -> None:
-    """Print, or write FILE atomically so an error never leaves half a file behind.
+def _checked_output(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """-o is checked before any work, so that a mistyped directory is refused at once
+    rather than after a long analysis; emit checks it again when it writes."""
+    if value is not None:
+        _output_target(value)
+    return value
+
+
+def emit(text: str | Iterable[str], output: str | None) -> None:
+    """Print, or write FILE atomically so an error never leaves half a file behind. The
+    text may come in pieces (a large JSON report), written as they come.
 
     A new file gets the permissions the umask gives; an existing file keeps its mode; a
     symbolic link is followed and the file it points to is replaced (docs/output.md)."""
+    pieces = [text] if isinstance(text, str) else text
     if output is None:
-        click.echo(text, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
         return
     target = _output_target(output)
     try:
@@ -107,7 +119,7 @@ def emit(text: str, output: str | None) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.writelines(pieces)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:

@@ -97,8 +97,9 @@ def show(
         from ..render.layout import fit_lines
 
         text = fit_lines(plain.summary(report, training))
-    elif fmt == "json":
-        text = plain.to_json(report, training, extra[0] if extra else None)
+    elif fmt == "json":  # in pieces, as encoded: a large report is never held whole
+        emit(plain.json_chunks(report, training, extra[0] if extra else None), output)
+        return
     else:
         text = {"csv": plain.to_csv, "markdown": plain.to_markdown}[fmt](report, training)
     if extra and fmt != "json":
