@@ -398,3 +398,30 @@ def test_an_error_writes_no_output_file(run, tmp_path):
     assert_one_line_error(run(str(file), "--format", "json", "-o", str(target)), "collapses")
     assert not target.exists()
     assert list(tmp_path.iterdir()) == [file]
+
+
+def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path):
+    """`cnncost big.yaml --format json | head`: the JSON is written in pieces, so the
+    reader leaves mid-report; the command stops with status 0 and nothing on stderr."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "long.yaml"
+    spec.write_text(
+        "name: long\ninput: [2, 5, 7]\nblocks:\n  unit:\n    layers:\n"
+        "      conv: {op: conv2d, out: 2, kernel: 3, padding: 1}\n      relu: {op: relu}\n"
+        "layers:\n  body: {block: unit, repeat: 20000}\n",
+        encoding="utf-8",
+    )
+    for fmt in ("json", "csv"):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "cnncost", str(spec), "--format", fmt],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert child.stdout is not None and child.stderr is not None
+        assert len(child.stdout.read(100)) == 100
+        child.stdout.close()  # the reader goes away with most of the report unread
+        err = child.stderr.read()
+        assert child.wait(timeout=60) == 0, err
+        assert err == b""

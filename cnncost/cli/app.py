@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import click
 
@@ -102,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"cnncost: error: the input is {what} to process", err=True)
         sys.exit(2)
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        reader_gone()
+
+
+def reader_gone() -> NoReturn:
+    """Standard output's reader went away (`cnncost … | head`): stop quietly with status 0,
+    sending what is still buffered to /dev/null so that exiting raises nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)

@@ -103,8 +103,13 @@ def emit(text: str | Iterable[str], output: str | None) -> None:
     symbolic link is followed and the file it points to is replaced (docs/output.md)."""
     pieces = [text] if isinstance(text, str) else text
     if output is None:
-        for piece in pieces:
-            click.echo(piece, nl=False)
+        try:
+            for piece in pieces:
+                click.echo(piece, nl=False)
+        except BrokenPipeError:  # click would turn it into status 1
+            from .app import reader_gone
+
+            reader_gone()
         return
     target = _output_target(output)
     try:
