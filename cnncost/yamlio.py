@@ -71,6 +71,29 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+def _located(construct: Any) -> Any:
+    """A scalar constructor whose refusal (a 13th month, an integer of 5,000 digits, a
+    float tag on a word) names the value's line."""
+
+    def located(loader: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError, TypeError) as exc:
+            problem = excerpt(str(exc))
+            if "digits" in str(exc):  # Python's limit on converting long integer text
+                problem = f"a number of {len(str(node.value)):,} characters is too long"
+            raise SpecError(
+                f"invalid YAML value: {problem}", line=node.start_mark.line + 1
+            ) from None
+
+    return located
+
+
+for _tag in ("int", "float", "timestamp"):
+    _full = f"tag:yaml.org,2002:{_tag}"
+    _LineLoader.add_constructor(_full, _located(_SafeBase.yaml_constructors[_full]))
+
+
 def read_text(path: Path, name: str) -> str:
     """A file's text, refusing before reading what is not a regular file of reasonable size:
     a FIFO, a device such as /dev/zero, a directory, or a file over MAX_FILE_BYTES."""
@@ -188,7 +211,17 @@ def loads_yaml(text: str, name: str = "<string>") -> Any:
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise SpecError(f"invalid YAML: {problem}", file=name, line=line) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {excerpt(str(exc))}", file=name) from None
+        # A reader error (a control character such as NUL) carries its character offset.
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        character = getattr(exc, "character", None)
+        if isinstance(character, str) and len(character) == 1:
+            character = ord(character)
+        if isinstance(character, int) and isinstance(getattr(exc, "reason", None), str):
+            problem = f"character #x{character:04x} is not allowed ({exc.reason})"
+        else:
+            problem = excerpt(str(exc))
+        raise SpecError(f"invalid YAML: {problem}", file=name, line=line) from None
     except (ValueError, OverflowError, TypeError) as exc:  # e.g. a date like 2024-13-45
         raise SpecError(f"invalid YAML value: {excerpt(str(exc))}", file=name) from None
     finally:
