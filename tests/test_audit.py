@@ -114,6 +114,19 @@ def test_an_unexplained_mismatch_fails_and_a_stale_reason_too(claims, run):
     assert data["summary"]["STALE"] == 1 and data["ok"] is False
 
 
+def test_failures_only_with_nothing_failing_says_so_without_an_empty_table(claims, run):
+    for fmt in ("table", "markdown"):
+        code, out, err = run("audit", "--claims", claims(), "--failures-only", "--format", fmt)
+        assert code == 0, err
+        assert out.startswith("No claim fails.\n") and "6 claims" in out and "none fail" in out
+        assert "Claim" not in out and "───" not in out and "|---" not in out
+    code, out, _ = run("audit", "--claims", claims(), "--failures-only", "--format", "json")
+    assert json.loads(out)["claims"] == []
+    text = CLAIMS.replace("value: 138M", "value: 140M")
+    code, out, _ = run("audit", "--claims", claims(text), "--failures-only")
+    assert code == 1 and "MISMATCH" in out and "No claim fails" not in out
+
+
 def test_cli_audit_passes_on_good_claims(claims, run):
     code, out, err = run("audit", "--claims", claims(), "--width", "0")
     assert code == 0, err

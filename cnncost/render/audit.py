@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..audit import Verdict
-from .layout import Cell, Column, Grid, Num, count, draw
+from .layout import Cell, Column, Grid, Num, count, draw, fit_paragraphs
 from .plain import md_table
 
 HEADER = ("Claim", "Doc", "Where", "Printed", "Computed", "Verdict")
@@ -99,10 +99,14 @@ def audit_grid(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> Grid:
 
 
 def audit_table(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
+    if verdicts and not shown:  # --failures-only, and none fails: no empty table
+        return fit_paragraphs(f"No claim fails.\n\n{summary(verdicts)}") + "\n"
     return draw(audit_grid(shown, verdicts))
 
 
 def audit_markdown(shown: Sequence[Verdict], verdicts: Sequence[Verdict]) -> str:
+    if verdicts and not shown:  # --failures-only, and none fails: no empty table
+        return f"No claim fails.\n\n{summary(verdicts)}\n"
     return md_table(HEADER, _rows(shown), right={3, 4}) + "\n" + summary(verdicts) + "\n"
 
 

@@ -348,6 +348,11 @@ def _paragraphs(text: str, width: int | None) -> list[str]:
     return out
 
 
+def fit_paragraphs(text: str, width: int | None = None) -> str:
+    """Plain paragraphs, one per line of `text`, wrapped to the output's width."""
+    return "\n".join(_paragraphs(text, width if width is not None else output_width()))
+
+
 def fit_lines(text: str, width: int | None = None) -> str:
     """Report lines (`  label    text`) wrapped to the output's width, continuation lines
     indented under the text."""
