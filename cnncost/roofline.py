@@ -4,8 +4,10 @@ A layer needs compute time (2·MACs at the matrix peak of the dtype, plus its el
 work at the vector peak) and memory time (the bytes it reads and writes, at the memory
 bandwidth). It cannot run faster than the larger of the two: that is its predicted time,
 and the larger term says whether it is compute- or memory-bound. Layers run one after
-another, unfused, so the model's prediction is the sum. Backward costs about twice the
-forward in both terms, so forward+backward is predicted at 3×. See docs/roofline.md.
+another, unfused, so the model's prediction is the sum. A training step adds each layer's
+backward pass as the training analysis counts it (cnncost.training): its exact backward
+MACs, the bytes its backward moves, and one element-wise op per forward one where it runs
+backward at all. See docs/roofline.md.
 """
 
 from __future__ import annotations
@@ -16,10 +18,7 @@ from typing import Any
 
 from .hardware import Hardware
 from .report import DTYPE_BYTES, Layer, Report
-
-# Training: the backward pass computes the input gradient and the weight gradient, each
-# about as costly as the forward pass.
-BACKWARD_FACTOR = 3
+from .training import Training
 
 DTYPE_BYTES_WITH_TF32 = {**DTYPE_BYTES, "tf32": 4}
 
@@ -106,33 +105,44 @@ class Roofline:
         }
 
 
+def _is_view(layer: Layer) -> bool:
+    """A layer that neither computes nor stores anything (flatten, a channel slice, dropout
+    at inference) is a view: it moves nothing, forward or backward."""
+    return not (layer.macs or layer.elementwise or layer.activations)
+
+
 def _layer_bytes(layer: Layer, shapes: dict[str, tuple[int, ...]], batch: int, size: int) -> int:
-    """Bytes a layer reads and writes: its inputs, its output and its parameters. A layer
-    that neither computes nor stores anything (flatten, a channel slice, dropout at
-    inference) is a view and moves nothing."""
-    if not (layer.macs or layer.elementwise or layer.activations):
+    """Bytes a layer reads and writes: its inputs, its output and its parameters."""
+    if _is_view(layer):
         return 0
     elements = sum(math.prod(shapes[i]) for i in dict.fromkeys(layer.inputs))
     elements += math.prod(layer.output_shape)
     return (elements * batch + layer.params) * size
 
 
-def roofline(report: Report, hardware: Hardware, dtype: str, backward: bool = False) -> Roofline:
+def roofline(
+    report: Report, hardware: Hardware, dtype: str, training: Training | None = None
+) -> Roofline:
     """Predict every layer of `report` on `hardware` computing in `dtype` (fp32, tf32,
     fp16, bf16). `report` supplies the counts; only the dtype's byte size is taken from
-    `dtype` here."""
+    `dtype` here. With `training` (training.analyze_training of the same graph), each
+    layer's backward pass is added: a training step."""
     peak = hardware.peak(dtype)
     size = DTYPE_BYTES_WITH_TF32[dtype]
-    factor = BACKWARD_FACTOR if backward else 1
     shapes = {layer.name: layer.output_shape for layer in report.layers}
     bounds = []
     # A training step runs the training-only branches (auxiliary classifiers) too.
-    for layer in report.layers if backward else report.inference_layers:
+    for layer in report.layers if training else report.inference_layers:
         if layer.op == "input":
             continue
-        flops = 2 * layer.macs * factor
-        elementwise = layer.elementwise * factor
-        traffic = _layer_bytes(layer, shapes, report.batch, size) * factor
+        flops = 2 * layer.macs
+        elementwise = layer.elementwise
+        traffic = _layer_bytes(layer, shapes, report.batch, size)
+        if training is not None and not _is_view(layer):
+            back = training.by_name[layer.name]
+            flops += 2 * back.backward_macs
+            elementwise += layer.elementwise if back.runs_backward else 0
+            traffic += back.backward_bytes
         bounds.append(
             LayerBound(
                 name=layer.name,
@@ -144,4 +154,4 @@ def roofline(report: Report, hardware: Hardware, dtype: str, backward: bool = Fa
                 memory_s=traffic / hardware.bandwidth,
             )
         )
-    return Roofline(report, hardware, dtype, backward, tuple(bounds))
+    return Roofline(report, hardware, dtype, training is not None, tuple(bounds))

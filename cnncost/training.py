@@ -76,6 +76,13 @@ class TrainLayer:
     backward_weight_macs: int
     saved_activation_bytes: int  # storages this layer is the first to save
     survival: Fraction
+    # Whether the layer runs backward at all (something at or below it needs a gradient),
+    # and the bytes its backward moves: the output gradient read, the input gradients
+    # written, the tensors it saved read back (each in full, shared or not), its weights
+    # read for the input gradient and its weight gradients written. For the roofline;
+    # not in the JSON.
+    runs_backward: bool = False
+    backward_bytes: int = 0
 
     @property
     def backward_macs(self) -> int:
@@ -221,27 +228,29 @@ class _Walk:
         owner = self.nodes[self.owner[name]]
         return numel(owner.shape) * self.batch * self.bytes[owner.name]
 
-    def keep(self, key: tuple, layer: str, size: int, survival: Fraction) -> None:
+    def keep(self, key: tuple, layer: str, size: int, survival: Fraction) -> int:
+        """Record a saved tensor (each storage once); its size in bytes."""
         first, _, p = self.saved.get(key, (layer, size, survival))
         self.saved[key] = (first, size, max(p, survival))
+        return size
 
-    def saved_item(self, node: Node, index: int, item: Saved, survival: Fraction) -> None:
+    def saved_item(self, node: Node, index: int, item: Saved, survival: Fraction) -> int:
+        """Record one tensor the layer saves; its size in bytes."""
         amp, rule = self.options.amp, self.autocast(node)
         if item.source == "new":
             per = {"act": self.bytes[node.name], "mask": self.mask_bytes(node)}
             size = item.elements * (self.batch if item.batched else 1)
             size *= per.get(item.dtype) or FIXED_BYTES[item.dtype]
-            self.keep(("new", node.name, index), node.name, size, survival)
-            return
+            return self.keep(("new", node.name, index), node.name, size, survival)
         source = node.name if item.source == "output" else node.inputs[item.index]
         width = self.bytes[source]
         if item.source == "input" and amp and rule in ("half", "fp32"):
             cast = HALF_BYTES if rule == "half" else FIXED_BYTES["fp32"]
             if cast != width:  # autocast saves its own cast copy of the input
                 size = numel(self.nodes[source].shape) * self.batch * cast
-                self.keep(("new", node.name, index), node.name, size, survival)
-                return
-        self.keep(("storage", self.owner[source]), node.name, self.storage_bytes(source), survival)
+                return self.keep(("new", node.name, index), node.name, size, survival)
+        key = ("storage", self.owner[source])
+        return self.keep(key, node.name, self.storage_bytes(source), survival)
 
     def mask_bytes(self, node: Node) -> int:
         return 1 if self.options.device == "cuda" else self.bytes[node.name]
@@ -261,11 +270,11 @@ class _Walk:
             needs = tuple(self.requires[i] for i in node.inputs)
             self.requires[node.name] = trains or any(needs)
             survival = Fraction(node.survival)  # exact (the graph keeps a Fraction)
-            grad_in = grad_w = 0
+            grad_in = grad_w = moved = 0
             if self.requires[node.name]:
                 need = Need(needs, trains, self.options.amp, self.options.device)
                 for index, item in enumerate(node.op.saves(attrs, ins, node.shape, need)):
-                    self.saved_item(node, index, item, survival)
+                    moved += self.saved_item(node, index, item, survival)
                 if self.options.amp and self.autocast(node) == "half" and cost.weights:
                     key = ("new", node.name, "weights")  # autocast's half copy of the weights
                     self.keep(key, node.name, cost.weights * HALF_BYTES, survival)
@@ -279,6 +288,8 @@ class _Walk:
                     if n
                 )
                 self.transient = max(self.transient, (out_grad + in_grads) * self.batch)
+                moved += (out_grad + in_grads) * self.batch
+                moved += params * self.act * ((1 if any(needs) else 0) + (1 if trains else 0))
             layers.append(
                 TrainLayer(
                     name=node.name,
@@ -288,6 +299,8 @@ class _Walk:
                     backward_weight_macs=grad_w,
                     saved_activation_bytes=0,
                     survival=survival,
+                    runs_backward=self.requires[node.name],
+                    backward_bytes=moved,
                 )
             )
         first_saves: dict[str, int] = {}

@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from cnncost import build_graph
 from cnncost.build import build
 from cnncost.hardware import hardware_table, pick_hardware
 from cnncost.report import analyze_graph
 from cnncost.roofline import roofline
 from cnncost.spec import loads_spec
+from cnncost.training import TrainOptions, analyze_training
 
 TINY = """
 name: tiny
@@ -66,12 +68,61 @@ def test_one_conv_by_hand(slow):
     assert rl.predicted_s == pytest.approx(4.016 + 4.096)
 
 
-def test_backward_is_three_forwards(slow):
+def _graph():
+    return build(loads_spec(TINY, "tiny.yaml"))
+
+
+def _step(trainable=None):
+    graph = _graph()
+    report = analyze_graph(graph, "fp32")
+    return report, analyze_training(graph, report, TrainOptions(trainable=trainable))
+
+
+def test_backward_by_hand(slow):
+    """A training step adds each layer's backward as the training analysis counts it."""
     hw, _ = slow
-    fwd = roofline(_report(), hw, "fp32")
-    train = roofline(_report(), hw, "fp32", backward=True)
-    assert train.flops == 3 * fwd.flops
-    assert train.predicted_s == pytest.approx(3 * fwd.predicted_s)
+    report, training = _step()
+    conv, relu, flat = roofline(report, hw, "fp32", training).layers
+    # conv: the image needs no gradient, so only the weight gradient: as many MACs as
+    # the forward (6,912 per sample, batch 2).
+    assert conv.flops == 2 * 2 * 6912 + 2 * 2 * 6912
+    # its backward reads the input it saved (3·64 per sample), the output gradient
+    # (4·64) and writes the weight gradient (108); no input gradient, so no weight read.
+    assert conv.bytes == ((3 * 64 + 4 * 64) * 2 + 108) * 4 + ((3 * 64 + 4 * 64) * 2 + 108) * 4
+    assert conv.elementwise == 0  # no bias, forward or backward
+    # relu: the output it saved, the output gradient read, the input gradient written;
+    # one backward op per element.
+    assert relu.bytes == (256 + 256) * 2 * 4 + (256 + 256 + 256) * 2 * 4
+    assert relu.elementwise == 2 * 256 + 2 * 256
+    assert relu.flops == 0
+    # flatten stays a view: its gradient is the same storage reshaped.
+    assert (flat.bytes, flat.flops, flat.bound) == (0, 0, "free")
+
+
+def test_backward_work_is_the_training_analysis_macs_exactly():
+    """roofline --backward's work is 2 × (forward + backward MACs) of `show --train`."""
+    hw = pick_hardware("h100-sxm", hardware_table(None), None)
+    for model in ("resnet18", "mobilenet_v2", "googlenet"):
+        graph = build_graph(model, input_shape=(3, 97, 131), batch=3)
+        report = analyze_graph(graph, "fp32")
+        training = analyze_training(graph, report, TrainOptions())
+        rl = roofline(report, hw, "fp32", training)
+        forward = sum(layer.macs for layer in report.layers)  # training branches included
+        assert rl.flops == 2 * (forward + training.totals.backward_macs), model
+        assert rl.backward and not roofline(report, hw, "fp32").backward
+
+
+def test_freezing_takes_the_frozen_layers_backward_out(slow):
+    """With only `relu` trainable (it has no parameters), nothing needs a gradient: the
+    step costs exactly its forward pass."""
+    hw, _ = slow
+    report, training = _step(trainable=("relu",))
+    step = roofline(report, hw, "fp32", training)
+    forward = roofline(report, hw, "fp32")
+    assert [(a.flops, a.bytes, a.elementwise) for a in step.layers] == [
+        (b.flops, b.bytes, b.elementwise) for b in forward.layers
+    ]
+    assert step.predicted_s == pytest.approx(forward.predicted_s)
 
 
 def test_half_precision_halves_the_bytes_and_uses_its_own_peak(slow):
@@ -116,3 +167,22 @@ def test_cli_roofline_table_labels_units(run):
     code, out, err = run("roofline", "mobilenet_v2", "--hardware", "a100", "--table")
     assert code == 0, err
     assert "FLOP/B" in out and "memory" in out and "FLOPs = 2 × MACs" in out
+
+
+def test_cli_roofline_backward_follows_show_train_and_its_freezing(run, slow):
+    """--backward, --trainable and --freeze mean what they mean for show --train: the
+    work is 2 × (forward + backward MACs) of the same command's training totals."""
+    _, path = slow
+    device = ("--hardware", "slow", "--hardware-file", path)
+    for choice in ((), ("--trainable", "layer4,fc"), ("--freeze", "conv1,layer1")):
+        code, out, err = run(
+            "roofline", "resnet18", *device, "--backward", *choice, "--format", "json"
+        )
+        assert code == 0, err
+        data = json.loads(out)
+        shown = json.loads(run("show", "resnet18", "--train", *choice, "--format", "json")[1])
+        totals = shown["totals"]
+        assert data["pass"] == "forward+backward"
+        assert data["flops"] == 2 * (totals["macs"] + totals["backward_macs"]), choice
+    code, _, err = run("roofline", "resnet18", *device, "--freeze", "fc")
+    assert code == 2 and "--trainable and --freeze need --backward" in err

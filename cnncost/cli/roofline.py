@@ -8,13 +8,13 @@ from .app import cli
 from .layout_options import table_options
 from .options import (
     DTYPES,
-    analyze,
     emit,
     format_option,
     hardware_options,
     output_option,
     shape_options,
 )
+from .train_options import analyzed, patterns
 
 
 @cli.command(
@@ -23,6 +23,7 @@ Examples:
   cnncost roofline resnet50 --hardware h100-sxm --dtype bf16 --batch 256
   cnncost roofline mobilenet_v2 --hardware a100 --table     depthwise layers are memory-bound
   cnncost roofline vgg16 --hardware my_gpu --hardware-file gpus.yaml --backward
+  cnncost roofline resnet50 --hardware h100-sxm --backward --trainable layer4,fc
 
 No PyTorch needed: the prediction comes from the analytic counts and the device table.""",
 )
@@ -35,21 +36,54 @@ No PyTorch needed: the prediction comes from the analytic counts and the device 
     show_default=True,
     help="Compute type; tf32 is fp32 on tensor cores.",
 )
-@click.option("--backward", is_flag=True, help="Forward and backward (a training step).")
+@click.option(
+    "--backward",
+    is_flag=True,
+    help="Forward and backward (a training step), with each layer's backward as "
+    "`show --train` counts it.",
+)
+@click.option(
+    "--trainable",
+    callback=patterns,
+    metavar="PATTERNS",
+    help="With --backward: train only these layers (paths or globs, as in show --train).",
+)
+@click.option(
+    "--freeze",
+    callback=patterns,
+    metavar="PATTERNS",
+    help="With --backward: freeze these layers; the rest train.",
+)
 @click.option("--table", "as_table", is_flag=True, help="Add the per-layer table.")
 @format_option(("text", "json"))
 @shape_options
 @output_option
 @table_options
 def roofline(
-    model, hardware, hardware_file, dtype, backward, as_table, fmt, input_shape, batch, output
+    model,
+    hardware,
+    hardware_file,
+    dtype,
+    backward,
+    trainable,
+    freeze,
+    as_table,
+    fmt,
+    input_shape,
+    batch,
+    output,
 ) -> None:
     """Predict MODEL's time per layer on a device: compute- or memory-bound, and how long."""
     from ..hardware import hardware_table, pick_hardware
     from ..render.measure import roofline_json, roofline_text
     from ..roofline import roofline as predict
 
-    report = analyze(model, input_shape, batch, dtype)
+    if (trainable or freeze) and not backward:
+        raise click.UsageError("--trainable and --freeze need --backward")
     hw = pick_hardware(hardware, hardware_table(hardware_file), None)
-    rl = predict(report, hw, dtype, backward)
+    # The training analysis's optimizer does not change the backward pass: its default.
+    report, training = analyzed(
+        model, input_shape, batch, dtype, backward, "adam", False, trainable, freeze
+    )
+    rl = predict(report, hw, dtype, training)
     emit(roofline_json(rl) if fmt == "json" else roofline_text(rl, as_table), output)

@@ -130,7 +130,11 @@ def time_cmd(
         hw = measure_cpu(dtype)  # this machine, not a datasheet's idea of a CPU
     else:
         hw = pick_hardware(hardware, hardware_table(hardware_file), detected)
-    rl = predict(report, hw, dtype, backward)
+    training = None
+    if backward:
+        options = TrainOptions(optimizer or "sgd", amp, device=device)
+        training = analyze_training(graph, report, options)
+    rl = predict(report, hw, dtype, training)
     with allocation_errors(graph.model), progress_bar(f"timing {graph.model}") as progress:
         timing = time_graph(
             graph,
@@ -146,14 +150,10 @@ def time_cmd(
             optimizer=optimizer,
             amp=amp,
         )
-    if backward:
-        options = TrainOptions(optimizer or "sgd", amp, device=device)
-        memory = training_memory(analyze_training(graph, report, options))
-    else:
-        memory = estimate_memory(report)
+    memory = training_memory(training) if training is not None else estimate_memory(report)
     if fmt == "json":
         text = timing_json(timing, rl, memory)
     else:
-        layer_rl = predict(report, hw, dtype, False) if backward else None
+        layer_rl = predict(report, hw, dtype) if backward else None
         text = timing_text(timing, rl, memory, layer_rl)
     emit(text, output)

@@ -179,7 +179,8 @@ def _bound_counts(rl: Roofline) -> str:
 ROOFLINE_NOTE = (
     "FLOPs = 2 × MACs (conv, linear, attention); element-wise work runs at the element-wise peak. "
     "Bytes = inputs + output + parameters. Predicted = max(compute, memory) per layer, "
-    "summed (no fusion). Forward+backward is 3 × forward."
+    "summed (no fusion). Forward+backward adds each layer's backward as show --train "
+    "counts it (docs/roofline.md)."
 )
 
 
