@@ -62,6 +62,12 @@ def _track(scope: Scope, layers: tuple[str, ...]) -> None:
     scope.update({ORIGIN + k: [(o, a) for o in layers] for k, a in _AXES.items() if k in scope})
 
 
+class _Row(dict):
+    """A table row's values by column, and the row's line, which an error in one names."""
+
+    line: int | None = None
+
+
 class _DoesNotFit(SpecError):
     """A shape rule refused the input size; inside a training-only branch this drops the
     branch (see _Builder.branch) instead of stopping the build."""
@@ -278,10 +284,11 @@ class _Builder:
         out = inputs[0]
         for index, row in enumerate(e.table.rows):
             name = prefix + (row.name if row.name else f"{e.name}.{index}")
-            columns = {  # read as arguments are: a lone word that names no variable is a word
-                column: self.coerce(WORD, raw, scope, f"column {column!r}", row.line, name)
+            columns = _Row(  # read as arguments are: a lone word that names no variable is a word
+                (column, self.coerce(WORD, raw, scope, f"column {column!r}", row.line, name))
                 for column, raw in zip(e.table.columns, row.values, strict=True)
-            }
+            )
+            columns.line = row.line
             out = self.call(e, {**scope, **columns}, inputs, name, stack, columns)
             if row.name:
                 local[row.name] = out
@@ -415,6 +422,8 @@ class _Builder:
         args, lines = e.args, e.arg_lines
         if first and e.first:
             args, lines = {**args, **e.first}, {**lines, **e.first_lines}
+        if isinstance(row, _Row):  # a value from a table cell names the row's line
+            lines = {**dict.fromkeys(row, row.line), **lines}
         if e.op is not None:
             ops = public_ops()
             op = ops[self.pick_name(e.op, scope, ops, "op", e.line, name)]
