@@ -32,12 +32,15 @@ from .graph import Graph
 from .ops import Shape
 from .report import DTYPE_BYTES, analyze_graph
 from .spec import INPUT_NAME, Spec
+from .training import TrainOptions
 from .zoo import builtin_model, resolve
 
 SCHEMA = "cnncost.sweep/1"
 # Per-sample sums the propagation keeps; a new per-layer quantity (the training memory of
 # the training issue, say) is one more name here and one more field in Point.
 SUMS = ("weights", "biases", "macs", "activations")
+# With --train, each point also carries these totals of one training step (TrainTotals).
+TRAIN_FIELDS = ("backward_macs", "saved_activation_bytes", "train_peak_bytes")
 _SAFE = 2**62  # int64 totals below this are exact (see _exact_sums)
 
 Progress = Callable[[int, int, str], None]
@@ -56,6 +59,9 @@ class Point:
     activations: int | None = None
     bytes_per_element: int = 4
     error: str | None = None
+    # With --train: TRAIN_FIELDS of one training step there, or why there are none.
+    training: dict[str, int] | None = None
+    train_error: str | None = None
 
     @property
     def flops(self) -> int | None:
@@ -73,6 +79,10 @@ class Point:
             if self.activations is None
             else self.activations * self.bytes_per_element,
         )
+        if self.training is not None or self.train_error is not None:
+            data.update({k: (self.training or {}).get(k) for k in TRAIN_FIELDS})
+            if self.train_error is not None:
+                data["train_error"] = self.train_error
         if self.error is not None:
             data["error"] = self.error
         return data
@@ -406,8 +416,13 @@ def fit_growth(points: Sequence[Point], axes: Sequence[str]) -> dict[str, dict[s
         [v * math.log(2) if a == "phi" else np.log(v) for a, v in columns] + [np.ones(len(ok))]
     )
     growth: dict[str, dict[str, float]] = {a: {} for a, _ in columns}
-    for metric in ("params", "macs", "activations"):
-        y = np.log(np.array([float(getattr(p, metric)) for p in ok]))
+    metrics: dict[str, Callable[[Point], int]] = {
+        m: (lambda p, m=m: getattr(p, m)) for m in ("params", "macs", "activations")
+    }
+    if all(p.training for p in ok):  # --train, and every point trains
+        metrics["train_peak_bytes"] = lambda p: (p.training or {})["train_peak_bytes"]
+    for metric, value_of in metrics.items():
+        y = np.log(np.array([float(value_of(p)) for p in ok]))
         k = np.linalg.lstsq(x, y, rcond=None)[0]
         for (a, _), value in zip(columns, k, strict=False):
             growth[a][metric] = round(float(value), 4) + 0.0  # no -0.0
@@ -424,8 +439,10 @@ def run(
     compound: dict[str, float | None] | None = None,
     dtype: str = "fp32",
     progress: Progress | None = None,
+    train: TrainOptions | None = None,
 ) -> Sweep:
-    """Sweep `model` over the cartesian product of the given axes."""
+    """Sweep `model` over the cartesian product of the given axes; with `train`, each
+    point also gets the cost of one training step (counted point by point)."""
     if dtype not in DTYPE_BYTES:
         raise CnnCostError(f"unknown dtype {dtype!r}{did_you_mean(dtype, DTYPE_BYTES)}")
     spec, variant = resolve(model)
@@ -466,12 +483,13 @@ def run(
             shape, result = _single(scaled, variant, None)
             results, shapes = [result], [shape]
             scalar += 1
+        made = []
         for shape, result in zip(shapes, results, strict=True):
             for batch in batches:
                 if isinstance(result, str):
-                    points.append(Point(shape, batch, shown, bytes_per_element=size, error=result))
+                    made.append(Point(shape, batch, shown, bytes_per_element=size, error=result))
                     continue
-                points.append(
+                made.append(
                     Point(
                         shape,
                         batch,
@@ -482,6 +500,9 @@ def run(
                         bytes_per_element=size,
                     )
                 )
+        if train is not None:
+            made = _with_training(scaled, variant, made, dtype, train)
+        points += made
     return Sweep(
         model=model,
         axes=axes,
@@ -491,6 +512,30 @@ def run(
         scalar=scalar,
         growth=fit_growth(points, list(axes)),
     )
+
+
+def _with_training(
+    spec: Spec, variant: str | None, points: list[Point], dtype: str, options: TrainOptions
+) -> list[Point]:
+    """Each point with the totals of one training step there, from the graph built at that
+    point (the training walk is not vectorised); where there are none (a training-only
+    branch does not fit), the reason."""
+    from .training import analyze_training
+
+    done: list[Point] = []
+    for p in points:
+        if p.error is not None:
+            done.append(p)
+            continue
+        graph = build(spec, variant, input_shape=p.input, batch=p.batch)
+        try:
+            totals = analyze_training(graph, analyze_graph(graph, dtype), options).totals
+        except CnnCostError as exc:
+            done.append(dataclasses.replace(p, train_error=str(exc)))
+            continue
+        training = {k: getattr(totals, k) for k in TRAIN_FIELDS}
+        done.append(dataclasses.replace(p, training=training))
+    return done
 
 
 def _tidy(value: Any) -> Any:

@@ -323,3 +323,105 @@ def test_sweep_table_fits_the_width_and_shows_the_json_numbers(run, width):
         )
         cells = row.split()
         assert f"{p['params']:,}" in cells and f"{p['macs']:,}" in cells
+
+
+# --- --train: the training memory of every point (issue 12, item 1) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "axes", "options"),
+    [
+        ("resnet18", ["--res", "97,193", "--batch", "1,3"], []),
+        ("mobilenet_v2", ["--input", "3x160x96", "--set", "width=0.5,1"], ["--amp"]),
+        ("resnet50", ["--res", "129"], ["--trainable", "layer4,fc", "--optimizer", "sgd"]),
+        ("efficientnet_b0", ["--res", "161"], ["--freeze", "stem,stage2"]),
+    ],
+)
+def test_train_points_equal_show_train_at_that_point(run, tmp_path, model, axes, options):
+    """Each point's training figures are the totals `show --train` gives for that input,
+    batch, parameter setting and training options."""
+    code, out, err = run("sweep", model, *axes, "--train", *options, "--format", "json")
+    assert code == 0, err
+    points = json.loads(out)["points"]
+    assert points
+    for p in points:
+        target = model
+        if "width" in p:  # a --set point: the spec with that argument, as a file
+            spec = tmp_path / f"w{p['width']}.yaml"
+            assert run("spec", model, "-o", str(spec))[0] == 0
+            text = spec.read_text(encoding="utf-8")
+            spec.write_text(text.replace("width: 1.0", f"width: {p['width']}"), "utf-8")
+            target = str(spec)
+        shape = "x".join(map(str, p["input"]))
+        shown = run(
+            "show",
+            target,
+            "--input",
+            shape,
+            "--batch",
+            str(p["batch"]),
+            "--train",
+            *options,
+            "--format",
+            "json",
+        )
+        totals = json.loads(shown[1])["totals"]
+        for key in ("backward_macs", "saved_activation_bytes", "train_peak_bytes", "macs"):
+            assert p[key] == totals[key], (model, p["input"], p["batch"], key)
+
+
+def test_train_points_by_the_library_equal_the_training_analysis():
+    """The library path at φ points, where depth and width change too: each point's
+    figures equal analyze_training on the spec built with the point's own settings."""
+    from cnncost.build import build
+    from cnncost.report import analyze_graph
+    from cnncost.training import TrainOptions, analyze_training
+    from cnncost.zoo import resolve
+
+    options = TrainOptions(optimizer="momentum")
+    result = sweep.run("efficientnet_b0", phi=[0, 1, 2], train=options)
+    spec, variant = resolve("efficientnet_b0")
+    scaling = sweep.compound_of(spec)
+    base = sweep.base_values(spec, variant)
+    for p, phi in zip(result.points, (0, 1, 2), strict=True):
+        scaled = sweep.with_settings(spec, variant, scaling.settings(base, phi))
+        graph = build(scaled, variant, input_shape=p.input, batch=p.batch)
+        totals = analyze_training(graph, analyze_graph(graph), options).totals
+        assert p.training == {k: getattr(totals, k) for k in sweep.TRAIN_FIELDS}
+    assert "train_peak_bytes" in result.growth["phi"]
+
+
+def test_train_where_a_training_branch_does_not_fit_says_why_and_goes_on(run):
+    code, out, err = run("sweep", "inception_v3", "--res", "150,299", "--train", "--format", "json")
+    assert code == 0, err
+    small, native = json.loads(out)["points"]
+    assert small["train_peak_bytes"] is None and "AuxLogits" in small["train_error"]
+    assert small["macs"] == cnncost.analyze("inception_v3", input_shape=(3, 150, 150)).totals.macs
+    assert native["train_peak_bytes"] > 0 and "train_error" not in native
+    code, out, _ = run("sweep", "inception_v3", "--res", "150,299", "--train", "--width", "0")
+    assert code == 0 and "—: no training figures" in out and "AuxLogits" in out
+
+
+def test_train_options_need_train_and_plain_sweeps_keep_their_fields(run):
+    code, _, err = run("sweep", "resnet18", "--res", "97", "--amp")
+    assert code == 2 and "need --train" in err
+    point = json.loads(run("sweep", "resnet18", "--res", "97", "--format", "json")[1])["points"][0]
+    assert "train_peak_bytes" not in point and "train_error" not in point
+    header = run("sweep", "resnet18", "--res", "97", "--train", "--format", "csv")[1].split("\n")[0]
+    assert header.endswith(
+        "backward_macs,saved_activation_bytes,train_peak_bytes,error,train_error"
+    )
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_sweep_train_table_fits_the_width_and_shows_the_training_peak(run, width):
+    args = ("sweep", "resnet50", "--res", "193,257", "--batch", "1,16", "--train")
+    code, out, err = run(*args, "--width", str(width))
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert "Train peak" in out  # the header may wrap
+    points = json.loads(run(*args, "--format", "json")[1])["points"]
+    rows = [line.split() for line in out.splitlines() if line.startswith("3×")]
+    assert len(rows) == len(points) == 4
+    for p, cells in zip(points, rows, strict=True):
+        assert f"{p['train_peak_bytes']:,}" in cells  # exact at every width: a number fits

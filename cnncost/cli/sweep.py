@@ -18,6 +18,7 @@ from .options import (
     parse_shape,
     storage_dtype,
 )
+from .train_options import train_options, train_settings
 
 
 def _shapes(ctx: click.Context, param: click.Parameter, values: Sequence[str]):
@@ -36,6 +37,7 @@ Examples:
   cnncost sweep resnet50 --res 128:1024:32 --plot
   cnncost sweep resnet50 --res 128:1024:32 --plot macs.png
   cnncost sweep resnet50 --res 224,320 --convention fvcore,thop
+  cnncost sweep resnet50 --res 160:320:32 --batch 32,64 --train --amp   training memory
 
 \b
 Ranges are START:STOP[:STEP] and include STOP; lists are comma-separated.
@@ -82,6 +84,7 @@ fits on log-log axes (MACs ∝ side^k; with --phi, MACs ∝ 2^(kφ)).""",
 )
 @format_option(("table", "json", "csv", "markdown"))
 @convention_option
+@train_options
 @output_option
 @table_options
 def sweep(
@@ -98,6 +101,11 @@ def sweep(
     plot: str | None,
     fmt: str,
     convention: str | None,
+    train: bool,
+    optimizer: str,
+    amp: bool,
+    trainable,
+    freeze,
     output: str | None,
 ) -> None:
     """How params, MACs and activations grow with input size, batch, a spec parameter or
@@ -106,6 +114,7 @@ def sweep(
     from ..render import sweep as render
     from ..render.progress import progress_bar
 
+    training = train_settings(train, optimizer, amp, trainable, freeze)
     target = "" if plot == "-" else plot
     if plot is not None:
         from ..render.plot import check_target
@@ -132,6 +141,7 @@ def sweep(
             compound={"alpha": alpha, "beta": beta, "gamma": gamma},
             dtype=storage_dtype(dtype),
             progress=progress,
+            train=training,
         )
     if convention and (fmt == "csv" or phi is not None):
         raise click.UsageError(

@@ -72,13 +72,11 @@ def analyzed(
     trainable,
     freeze,
 ) -> tuple[Report, Training | None]:
-    """The model's report, and with --train the cost of one training step. The training
-    options only make sense with --train: say so rather than ignore them."""
+    """The model's report, and with --train the cost of one training step."""
     from .options import analyze, storage_dtype
 
-    if not train:
-        if amp or trainable or freeze or optimizer != "adam":
-            raise click.UsageError("--optimizer, --amp, --trainable and --freeze need --train")
+    options = train_settings(train, optimizer, amp, trainable, freeze)
+    if options is None:
         return analyze(model, input_shape, batch, dtype), None
     from .. import build_graph
     from ..report import analyze_graph
@@ -86,5 +84,16 @@ def analyzed(
 
     graph = build_graph(model, input_shape=input_shape, batch=batch)
     report = analyze_graph(graph, storage_dtype(dtype))
-    options = TrainOptions(optimizer, amp, trainable, freeze or ())
     return report, analyze_training(graph, report, options)
+
+
+def train_settings(
+    train: bool, optimizer: str, amp: bool, trainable, freeze
+) -> TrainOptions | None:
+    """The training options --train asks for, or None without it. The other options only
+    make sense with --train: say so rather than ignore them."""
+    if not train:
+        if amp or trainable or freeze or optimizer != "adam":
+            raise click.UsageError("--optimizer, --amp, --trainable and --freeze need --train")
+        return None
+    return TrainOptions(optimizer, amp, trainable, freeze or ())
