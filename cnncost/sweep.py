@@ -501,7 +501,9 @@ def run(
                     )
                 )
         if train is not None:
-            made = _with_training(scaled, variant, made, dtype, train)
+            made = _with_training(
+                scaled, variant, made, dtype, train, progress if total == 1 else None
+            )
         points += made
     return Sweep(
         model=model,
@@ -515,7 +517,12 @@ def run(
 
 
 def _with_training(
-    spec: Spec, variant: str | None, points: list[Point], dtype: str, options: TrainOptions
+    spec: Spec,
+    variant: str | None,
+    points: list[Point],
+    dtype: str,
+    options: TrainOptions,
+    progress: Progress | None = None,
 ) -> list[Point]:
     """Each point with the totals of one training step there, from the graph built at that
     point (the training walk is not vectorised); where there are none (a training-only
@@ -523,7 +530,10 @@ def _with_training(
     from .training import analyze_training
 
     done: list[Point] = []
-    for p in points:
+    for index, p in enumerate(points):
+        if progress and len(points) > 1:
+            where = "×".join(map(str, p.input)) + f", batch {p.batch}"
+            progress(index, len(points), f"training step at {where}")
         if p.error is not None:
             done.append(p)
             continue
