@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import cnncost
 from cnncost.graph import Graph, Node
 from cnncost.report import Layer
@@ -41,3 +43,36 @@ def test_frozen_objects_stay_frozen():
         pass
     else:
         raise AssertionError("a replayed Node could be changed")
+
+
+def _expanded(graph: Graph) -> list[tuple]:
+    fields = ("name", "inputs", "input_shapes", "shape", "line", "train_only", "survival")
+    return [(n.op.name, dict(n.attrs), *(getattr(n, f) for f in fields)) for n in graph.nodes]
+
+
+@pytest.mark.parametrize("shape", [None, (3, 193, 257)])
+def test_replayed_blocks_equal_a_full_expansion_on_every_builtin(shape):
+    """Block replay copies an earlier expansion instead of expanding again. While a sweep
+    records shape reads nothing is replayed: every block is expanded in full. The two
+    builds must give the same layers, name for name, on every built-in."""
+    from cnncost.build import build
+    from cnncost.errors import CnnCostError
+    from cnncost.expr import shape_reads
+    from cnncost.zoo import builtin_models, resolve
+
+    replays = 0
+    for model in sorted(builtin_models()):
+        spec, variant = resolve(model)
+        try:
+            fast = build(spec, variant, input_shape=shape)
+        except CnnCostError:
+            continue  # a model that does not run at this size (ViT); its error is tested
+        token = shape_reads.set(set())
+        try:
+            full = build(spec, variant, input_shape=shape)
+        finally:
+            shape_reads.reset(token)
+        assert _expanded(fast) == _expanded(full), model
+        replays += len(_replayed(fast))
+        assert not _replayed(full)
+    assert replays > 1000
