@@ -11,6 +11,8 @@ from the input, as VGG-16, GoogLeNet's 22 and ResNet-152 are named.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from .graph import Node
@@ -67,6 +69,24 @@ def layer_field(inputs: list[Field], weighted: bool, rule: Any) -> Field:
         rf, jump = _widen(f, f.grid, f.grid)
         return Field(rf, jump, depth, (1, 1))
     return Field(f.receptive_field, f.jump, depth, f.grid, f.folded)
+
+
+def reported(field: Field) -> tuple[Pair, tuple[int | float, int | float]]:
+    """The receptive field and jump as a report gives them. Upsampling (a transposed
+    convolution, interpolation) divides the jump, which the field keeps exactly; where it
+    is no longer a whole number of input pixels, the jump is given as the nearest float
+    and the receptive field rounded up to whole pixels."""
+    rf, jump = field.receptive_field, field.jump
+    if type(rf[0]) is int and type(rf[1]) is int and type(jump[0]) is int and type(jump[1]) is int:
+        return rf, jump  # the common case, kept quick
+    return (
+        (math.ceil(rf[0]), math.ceil(rf[1])),
+        (_number(jump[0]), _number(jump[1])),
+    )
+
+
+def _number(x: Fraction | int) -> int | float:
+    return int(x) if x == int(x) else float(x)
 
 
 def _merge(inputs: list[Field]) -> Field:

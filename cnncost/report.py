@@ -19,7 +19,7 @@ from .limits import paused_gc
 from .ops import Shape
 from .ops.registry import quantities
 from .paths import count_paths
-from .receptive import Field, input_field, layer_field, window_of
+from .receptive import Field, input_field, layer_field, reported, window_of
 
 SCHEMA = "cnncost.report/1"
 
@@ -35,8 +35,9 @@ UNITS = {
     "activations": "elements of newly stored outputs, input included, for the whole batch",
     "activation_bytes": "activations x bytes per element of the chosen dtype",
     "receptive_field": "input pixels (height, width) one output position can see, "
-    "the largest over all paths",
-    "jump": "input pixels between neighbouring output positions (effective stride)",
+    "the largest over all paths (rounded up after upsampling makes the jump fractional)",
+    "jump": "input pixels between neighbouring output positions (effective stride); "
+    "fractional after upsampling beyond the input's resolution",
     "depth": "weighted layers (conv, linear) on the longest path from the input",
     "train_params": "params including training-only branches (auxiliary classifiers); "
     "null when a training-only branch does not fit at this input size (dropped_branches)",
@@ -68,7 +69,7 @@ class Layer:
     train_only: bool = False
     survival: Fraction = ALWAYS
     receptive_field: tuple[int, int] = (1, 1)
-    jump: tuple[int, int] = (1, 1)
+    jump: tuple[int | float, int | float] = (1, 1)  # fractional after upsampling
     depth: int = 0
     # per-sample sizes the counting conventions read (cnncost.conventions); not in the JSON
     quantities: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -353,8 +354,7 @@ def _analyze(graph: Graph, dtype: str) -> Report:
         values.update(shared)
         values["name"] = node.name
         values["inputs"] = node.inputs
-        values["receptive_field"] = field.receptive_field
-        values["jump"] = field.jump
+        values["receptive_field"], values["jump"] = reported(field)
         values["depth"] = field.depth
         layers.append(layer)
         if node.name == graph.output:

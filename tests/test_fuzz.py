@@ -83,6 +83,8 @@ OPS = {
     "dropout": [],
     "add": [],
     "concat": [],
+    "conv_transpose2d": ["out", "kernel", "stride", "padding", "output_padding", "dilation"],
+    "upsample": ["scale", "size", "mode", "align_corners"],
 }
 
 
@@ -90,8 +92,12 @@ OPS = {
 def layer(draw, names: list[str]) -> dict:
     op = draw(st.sampled_from(sorted(OPS)))
     entry: dict = {"op": op}
-    if op == "conv2d":
+    if op in ("conv2d", "conv_transpose2d"):
         entry["out"] = draw(SENSIBLE)
+    if op == "conv_transpose2d":
+        entry["kernel"] = draw(SENSIBLE)
+    if op == "upsample":
+        entry["scale"] = draw(st.integers(1, 3))
     wrong = draw(st.integers(0, 19)) == 0  # now and then an attribute the op lacks
     for attr in draw(st.lists(st.sampled_from(OPS[op] or ["bogus"]), max_size=3, unique=True)):
         if OPS[op] or wrong:

@@ -3,12 +3,14 @@ sums done by hand."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import reference
 
 import cnncost
 from cnncost.build import build
-from cnncost.report import analyze_graph
+from cnncost.report import analyze_graph, json_lines
 from cnncost.spec import loads_spec
 
 REF = reference("receptive_fields")
@@ -103,3 +105,50 @@ def test_json_and_csv_carry_the_columns(run):
     _, out, _ = run("vgg16", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert next(r for r in rows if r["name"] == "stage5.pool")["receptive_field"] == "212"
+
+
+def test_upsampling_divides_the_jump():
+    """A U-Net-like decoder, by hand: pool 2 (rf 4, jump 2), conv 3 (rf 8), a 2×2 stride-2
+    transposed conv (each output reads one input position: rf 8, jump 1), conv 3 (10),
+    then bilinear ×2 (reads 2 positions: rf 11, jump 1/2) and a 3×3 conv (rf 12)."""
+    layers = _layers(
+        """
+        input: [3, 64, 64]
+        layers:
+          enc: {op: conv2d, out: 8, kernel: 3, padding: 1}
+          down: {op: maxpool, kernel: 2}
+          mid: {op: conv2d, out: 8, kernel: 3, padding: 1}
+          up: {op: conv_transpose2d, out: 8, kernel: 2, stride: 2}
+          dec: {op: conv2d, out: 8, kernel: 3, padding: 1}
+          up2: {op: upsample, scale: 2, mode: bilinear}
+          out: {op: conv2d, out: 2, kernel: 3, padding: 1}
+          up3: {op: upsample, scale: 3}
+          last: {op: conv2d, out: 2, kernel: 2}
+        """
+    )
+    got = {name: (r.receptive_field[0], r.jump[0]) for name, r in layers.items()}
+    assert got["up"] == (8, 1) and got["dec"] == (10, 1)
+    assert got["up2"] == (11, 0.5) and got["out"] == (12, 0.5)
+    # nearest ×3 reads one position: jump 1/6; a 2-tap conv after it spans 12 + 1/6 input
+    # pixels, reported rounded up, and the jump as the nearest float
+    assert got["up3"] == (12, 0.5 / 3) and got["last"] == (13, 1 / 6)
+    rows = list(layers.values())  # a fractional jump is a JSON number, in both encoders
+    assert [json.loads(line) for line in json_lines(rows)] == [r.to_dict() for r in rows]
+
+
+def test_a_transposed_conv_reads_ceil_k_over_s_inputs():
+    """k = 3, s = 2: an output reads 1 or 2 input positions, so the field grows by one
+    input jump; with dilation 2 and stride 2 (g = 2) all three taps land, or none."""
+    layers = _layers(
+        """
+        input: [3, 16, 16]
+        layers:
+          a: {op: conv_transpose2d, out: 4, kernel: 3, stride: 2}
+          b: {op: conv_transpose2d, out: 4, kernel: 3, stride: 2, dilation: 2}
+        """
+    )
+    a, b = layers["a"], layers["b"]
+    assert (a.receptive_field, a.jump) == ((2, 2), (0.5, 0.5))
+    # b: i·2 + t·2 = p': for even p' all 3 taps land, on 3 consecutive input positions
+    # (d/g = 1 apart) at input jump 1/2: the field grows by (3 − 1)·(1/2) = 1
+    assert (b.receptive_field, b.jump) == ((3, 3), (0.25, 0.25))

@@ -79,6 +79,9 @@ SYNTHETIC = """\
       act2: {op: hardswish}
       act3: {op: leaky_relu}
       act4: {op: tanh}
+      up: {op: conv_transpose2d, out: 8, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+      up2: {op: upsample, scale: [2, 3], mode: bilinear}
+      up3: {op: upsample, size: [9, 7]}
       same: {op: identity}
       gate_pool: {op: global_maxpool}
       gate: {op: hardsigmoid}

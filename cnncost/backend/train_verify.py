@@ -11,7 +11,7 @@ training script adds them. Two counts are compared per layer and in total:
   storage counted once (charged to the first layer that saves it), parameters and buffers
   excluded.
 
-torch 2.13's counter charges a grouped convolution's weight gradient `groups` times
+torch 2.13's counter charges a grouped convolution's weight gradient (transposed too) `groups` times
 (pytorch PR #183405): it counts (groups − 1) × the forward MACs too many. The analytic count
 stands; that excess is computed in closed form and expected of torch (docs/training.md).
 """
@@ -97,7 +97,8 @@ def torch_conv_excess(graph: Graph, training: Training) -> dict[str, int]:
     rows = {layer.name: layer for layer in training.layers}
     excess = {}
     for node in graph.nodes:
-        groups = node.attrs.get("groups", 1) if node.op.name == "conv2d" else 1
+        convolution = node.op.name in ("conv2d", "conv_transpose2d")
+        groups = node.attrs.get("groups", 1) if convolution else 1
         if groups > 1 and rows[node.name].backward_weight_macs:
             forward = node.op.cost(node.attrs, list(node.input_shapes), node.shape).macs
             excess[node.name] = (groups - 1) * forward * graph.batch

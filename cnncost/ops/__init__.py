@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration)
     pool,
     tensor,
     transformer,
+    upsample,
 )
 from .registry import (
     OPS,

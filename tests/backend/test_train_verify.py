@@ -153,3 +153,43 @@ def test_cli_verify_train(run):
     assert code == 2 and "--train" in err
     code, out, _ = run(*args, "--batch", "2", "--amp", "--format", "json")
     assert code == 0 and json.loads(out)["amp"] is True
+
+
+UPSAMPLING = """
+name: up
+input: [4, 13, 9]
+layers:
+  t1: {op: conv_transpose2d, out: 6, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+  t2:
+    op: conv_transpose2d
+    out: 6
+    kernel: [3, 5]
+    stride: [3, 2]
+    padding: [1, 2]
+    groups: 2
+    bias: false
+  t3: {op: conv_transpose2d, out: 4, kernel: 3, stride: 2, dilation: 2, output_padding: 1}
+  n: {op: upsample, scale: [2, 3]}
+  b: {op: upsample, size: [101, 77], mode: bilinear, align_corners: true}
+  f: {op: upsample, size: [50, 40], mode: bilinear, call: functional}
+  c: {op: conv2d, out: 3, kernel: 3, stride: 2}
+"""
+
+
+@pytest.mark.parametrize("shape", [(4, 13, 9), (4, 6, 11), (4, 1, 1)])
+@pytest.mark.parametrize("amp", [False, True])
+def test_upsampling_ops_agree_with_torch(shape, amp):
+    """Transposed convolutions (strided, grouped, dilated, output padding) and nearest and
+    bilinear upsampling: forward counts and one training step, exactly as torch."""
+    from cnncost.backend.verify import verify
+
+    graph = build(loads_spec(UPSAMPLING, "up.yaml"), input_shape=shape, batch=2)
+    assert verify(graph).mismatches == []
+    result = verify_training(graph, amp=amp)
+    assert result.mismatches == []
+    ours, theirs, excess = result.totals["backward_macs"]
+    # torch charges the grouped t2's weight gradient as dense: groups × its MACs, which
+    # are N · C_in·H·W (its input) · (out/groups) · kh·kw
+    c_in, h, w = next(n for n in graph.nodes if n.name == "t2").input_shapes[0]
+    assert excess == (2 - 1) * 2 * c_in * h * w * (6 // 2) * 3 * 5
+    assert ours + excess == theirs

@@ -31,12 +31,19 @@ def import_torchvision() -> types.ModuleType:
     return torchvision
 
 
+# Segmentation models: no pretrained backbone (that would download it), and no auxiliary
+# head, which cnncost counts as a training-only branch (torchvision's eval forward runs it).
+_SEGMENTATION = {"weights_backbone": None, "aux_loss": False}
+
+
 def build(model: str) -> Any:
     """The torchvision model of that name, random weights, in eval mode."""
     import torch
 
     torch.manual_seed(0)
-    net = import_torchvision().models.get_model(model, weights=None)
+    models = import_torchvision().models
+    extra = _SEGMENTATION if model in models.list_models(models.segmentation) else {}
+    net = models.get_model(model, weights=None, **extra)
     return net.eval()
 
 

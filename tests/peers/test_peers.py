@@ -63,3 +63,23 @@ def test_convention_equals_the_peer(peer: str, model: str, size: int):
     assert measured - counted == gap, (
         f"{peer} on {model} at {size}: measured {measured:,}, convention {counted:,}"
     )
+
+
+# Peers that count nothing for a whole own build (all its ops are zero for them).
+ZERO = {"upsampling": ("torch", "ptflops-aten", "torchinfo")}
+
+
+@pytest.mark.parametrize("peer", list(peertools.PEERS))
+@pytest.mark.parametrize("name", list(CASES["own_builds"]))
+def test_convention_equals_the_peer_on_cnncosts_own_build(peer: str, name: str, tmp_path: Path):
+    """Ops no torchvision model has, built as torch modules by cnncost's backend."""
+    from cnncost.backend.module import build_module
+
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(f"name: {name}\n" + CASES["own_builds"][name], encoding="utf-8")
+    report = cnncost.analyze(str(spec))
+    net = build_module(cnncost.build_graph(str(spec))).eval()
+    measured = peertools.PEERS[peer](net, report.input_shape)
+    counted = conventions.total(report, peer)
+    assert measured == counted, f"{peer} on {name}: measured {measured:,}, convention {counted:,}"
+    assert (counted == 0) == (peer in ZERO.get(name, ())), "the spec exercises what it counts"
