@@ -71,22 +71,24 @@ def layer_field(inputs: list[Field], weighted: bool, rule: Any) -> Field:
     return Field(f.receptive_field, f.jump, depth, f.grid, f.folded)
 
 
-def reported(field: Field) -> tuple[Pair, tuple[int | float, int | float]]:
+def reported(field: Field) -> tuple[Pair, tuple[int | Fraction, int | Fraction]]:
     """The receptive field and jump as a report gives them. Upsampling (a transposed
-    convolution, interpolation) divides the jump, which the field keeps exactly; where it
-    is no longer a whole number of input pixels, the jump is given as the nearest float
-    and the receptive field rounded up to whole pixels."""
+    convolution, interpolation) divides the jump, which stays exact; where it is no longer
+    a whole number of input pixels, the receptive field is rounded up to whole pixels (and
+    the JSON and CSV give the jump as the nearest float: `plain_number`)."""
     rf, jump = field.receptive_field, field.jump
     if type(rf[0]) is int and type(rf[1]) is int and type(jump[0]) is int and type(jump[1]) is int:
         return rf, jump  # the common case, kept quick
-    return (
-        (math.ceil(rf[0]), math.ceil(rf[1])),
-        (_number(jump[0]), _number(jump[1])),
-    )
+    return (math.ceil(rf[0]), math.ceil(rf[1])), (_exact(jump[0]), _exact(jump[1]))
 
 
-def _number(x: Fraction | int) -> int | float:
-    return int(x) if x == int(x) else float(x)
+def _exact(x: Fraction | int) -> int | Fraction:
+    return int(x) if x == int(x) else Fraction(x)
+
+
+def plain_number(x: int | Fraction) -> int | float:
+    """A jump for JSON and CSV: an int, or a fractional one as the nearest float."""
+    return x if type(x) is int else float(x)
 
 
 def _merge(inputs: list[Field]) -> Field:

@@ -19,7 +19,7 @@ from .limits import paused_gc
 from .ops import Shape
 from .ops.registry import quantities
 from .paths import count_paths
-from .receptive import Field, input_field, layer_field, reported, window_of
+from .receptive import Field, input_field, layer_field, plain_number, reported, window_of
 
 SCHEMA = "cnncost.report/1"
 
@@ -69,7 +69,7 @@ class Layer:
     train_only: bool = False
     survival: Fraction = ALWAYS
     receptive_field: tuple[int, int] = (1, 1)
-    jump: tuple[int | float, int | float] = (1, 1)  # fractional after upsampling
+    jump: tuple[int | Fraction, int | Fraction] = (1, 1)  # fractional after upsampling
     depth: int = 0
     # per-sample sizes the counting conventions read (cnncost.conventions); not in the JSON
     quantities: Mapping[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -104,7 +104,7 @@ class Layer:
             "train_only": self.train_only,
             **_survival_fields(self.survival),
             "receptive_field": list(self.receptive_field),
-            "jump": list(self.jump),
+            "jump": [plain_number(j) for j in self.jump],
             "depth": self.depth,
         }
 
@@ -153,6 +153,8 @@ def json_lines(layers: Iterable[Layer]) -> list[str]:
             )
         op, middle = parts
         rf, jump = r.receptive_field, r.jump
+        if type(jump[0]) is not int or type(jump[1]) is not int:  # after upsampling
+            jump = (plain_number(jump[0]), plain_number(jump[1]))
         lines.append(
             f'{{"name": {esc(r.name)}, {op}"inputs": [{", ".join(map(esc, r.inputs))}], '
             f'{middle}"receptive_field": [{rf[0]}, {rf[1]}], "jump": [{jump[0]}, {jump[1]}], '

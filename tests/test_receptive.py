@@ -4,6 +4,7 @@ sums done by hand."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import pytest
 from conftest import reference
@@ -129,11 +130,13 @@ def test_upsampling_divides_the_jump():
     got = {name: (r.receptive_field[0], r.jump[0]) for name, r in layers.items()}
     assert got["up"] == (8, 1) and got["dec"] == (10, 1)
     assert got["up2"] == (11, 0.5) and got["out"] == (12, 0.5)
-    # nearest ×3 reads one position: jump 1/6; a 2-tap conv after it spans 12 + 1/6 input
-    # pixels, reported rounded up, and the jump as the nearest float
-    assert got["up3"] == (12, 0.5 / 3) and got["last"] == (13, 1 / 6)
-    rows = list(layers.values())  # a fractional jump is a JSON number, in both encoders
-    assert [json.loads(line) for line in json_lines(rows)] == [r.to_dict() for r in rows]
+    # nearest ×3 reads one position: jump 1/6, kept exact; a 2-tap conv after it spans
+    # 12 + 1/6 input pixels, reported rounded up
+    assert got["up3"] == (12, Fraction(1, 6)) and got["last"] == (13, Fraction(1, 6))
+    rows = list(layers.values())  # in JSON a fractional jump is the nearest float
+    decoded = [json.loads(line) for line in json_lines(rows)]
+    assert decoded == [r.to_dict() for r in rows]
+    assert decoded[-1]["jump"] == [1 / 6, 1 / 6] and decoded[-1]["receptive_field"] == [13, 13]
 
 
 def test_a_transposed_conv_reads_ceil_k_over_s_inputs():

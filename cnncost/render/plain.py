@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING
 
+from ..receptive import plain_number
 from ..report import Layer, Report, json_lines
 from ..training import Training
 from .numbers import byte_size, grouped, ratio, scaled, shape
@@ -86,8 +87,10 @@ def csv_shape(dims: Sequence[int]) -> str:
     return "x".join(str(d) for d in dims)
 
 
-def csv_pair(p: tuple[int, int]) -> str:
-    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+def csv_pair(p: tuple) -> str:
+    """A receptive field or jump for CSV: '3' or '3x5'; a fractional jump as a float."""
+    h, w = plain_number(p[0]), plain_number(p[1])
+    return str(h) if h == w else f"{h}x{w}"
 
 
 def to_csv(report: Report, training: Training | None = None) -> str:
@@ -148,8 +151,9 @@ LAYER_HEADER = (
 )
 
 
-def pair(p: tuple[int, int]) -> str:
-    """A receptive field or jump: one number when square, h×w when not."""
+def pair(p: tuple) -> str:
+    """A receptive field or jump: one number when square, h×w when not (a fractional jump
+    exactly, as 1/3)."""
     return str(p[0]) if p[0] == p[1] else f"{p[0]}×{p[1]}"
 
 
