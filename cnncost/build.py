@@ -312,9 +312,8 @@ class _Builder:
             self.off[name] = "'repeat' is 0"
             return inputs[0]
         smallest = None
-        nodes = self.nodes
         for index in range(count):
-            before = len(nodes) + self.extra  # self.count, inline: 10⁵ repeats
+            before = self.count
             inputs = [
                 self.instance(
                     e,
@@ -327,10 +326,9 @@ class _Builder:
                 )
             ]
             # Refuse before expanding further when the copies still to come cannot fit.
-            now = len(nodes) + self.extra
-            size = now - before
-            smallest = size if smallest is None or size < smallest else smallest
-            if now + smallest * (count - index - 1) > self.max_layers:
+            size = self.count - before
+            smallest = size if smallest is None else min(smallest, size)
+            if self.count + smallest * (count - index - 1) > self.max_layers:
                 raise self.error(
                     f"'repeat: {count}' would expand the model beyond {self.max_layers:,} "
                     f"layers (the limit; raise it with ${MAX_LAYERS_ENV})",
@@ -495,21 +493,16 @@ class _Builder:
                 line,
                 prefix[:-1],
             )
-        nodes, added, new = self.nodes, self.added, object.__new__
         for suffix, template, sources in steps:
-            name = prefix + suffix
-            if name in nodes:
-                raise self.error(f"two layers are both named {name!r}", template.line, name)
-            node = new(Node)
+            node = object.__new__(Node)
             values = node.__dict__
             values.update(template)
-            values["name"] = name
+            values["name"] = prefix + suffix
             if len(sources) == 1:  # the common case, without a generator
                 values["inputs"] = (input_id if sources[0] is None else prefix + sources[0],)
             else:
                 values["inputs"] = tuple(input_id if s is None else prefix + s for s in sources)
-            nodes[name] = node
-            added.append(node)
+            self.add(node)
         return input_id if out is None else prefix + out
 
     # -- sizing: bounding the expansion before it happens ------------------------------------

@@ -83,7 +83,7 @@ def reported(field: Field) -> tuple[Pair, tuple[int | Fraction, int | Fraction]]
 
 
 def _exact(x: Fraction | int) -> int | Fraction:
-    return int(x) if x == int(x) else Fraction(x)
+    return int(x) if x == int(x) else x
 
 
 def plain_number(x: int | Fraction) -> int | float:

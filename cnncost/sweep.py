@@ -416,13 +416,12 @@ def fit_growth(points: Sequence[Point], axes: Sequence[str]) -> dict[str, dict[s
         [v * math.log(2) if a == "phi" else np.log(v) for a, v in columns] + [np.ones(len(ok))]
     )
     growth: dict[str, dict[str, float]] = {a: {} for a, _ in columns}
-    metrics: dict[str, Callable[[Point], int]] = {
-        m: (lambda p, m=m: getattr(p, m)) for m in ("params", "macs", "activations")
-    }
+    metrics = ["params", "macs", "activations"]
     if all(p.training for p in ok):  # --train, and every point trains
-        metrics["train_peak_bytes"] = lambda p: (p.training or {})["train_peak_bytes"]
-    for metric, value_of in metrics.items():
-        y = np.log(np.array([float(value_of(p)) for p in ok]))
+        metrics.append("train_peak_bytes")
+    rows = [p.to_dict() for p in ok]
+    for metric in metrics:
+        y = np.log(np.array([float(row[metric]) for row in rows]))
         k = np.linalg.lstsq(x, y, rcond=None)[0]
         for (a, _), value in zip(columns, k, strict=False):
             growth[a][metric] = round(float(value), 4) + 0.0  # no -0.0

@@ -81,9 +81,18 @@ def roofline(
     if (trainable or freeze) and not backward:
         raise click.UsageError("--trainable and --freeze need --backward")
     hw = pick_hardware(hardware, hardware_table(hardware_file), None)
-    # The training analysis's optimizer does not change the backward pass: its default.
+    # The optimizer changes nothing the roofline models, and --dtype sets its element size
+    # (there is no --amp here): the training analysis's defaults.
     report, training = analyzed(
-        model, input_shape, batch, dtype, backward, "adam", False, trainable, freeze
+        model,
+        input_shape,
+        batch,
+        dtype,
+        train=backward,
+        optimizer="adam",
+        amp=False,
+        trainable=trainable,
+        freeze=freeze,
     )
     rl = predict(report, hw, dtype, training)
     emit(roofline_json(rl) if fmt == "json" else roofline_text(rl, as_table), output)
